@@ -1,0 +1,1 @@
+"""Command-line interface (typer + rich); each command is a thin call into a pipeline."""

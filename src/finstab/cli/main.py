@@ -1,0 +1,125 @@
+"""The ``finstab`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+import yaml
+
+from finstab.cli.common import LangOption, console, handle_errors, rich_table
+from finstab.errors import ConfigError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="finstab: financial-stability analysis (monitor, FCE, bank screen, "
+                       "fund sizing, contagion).")
+systems_app = typer.Typer(no_args_is_help=True, help="List and show indicator systems.")
+app.add_typer(systems_app, name="systems")
+
+
+def _grade_styles(system, lang: str) -> dict[str, dict[str, str]]:
+    return {"grade": {g.name(lang): f"bold {g.color}" for g in system.grade_scale}}
+
+
+@systems_app.command("list")
+@handle_errors
+def systems_list(lang: str = LangOption) -> None:
+    """List the shipped presets."""
+    import pandas as pd
+
+    from finstab.systems import available_presets, load_system
+
+    rows = []
+    for name in available_presets():
+        s = load_system(name)
+        rows.append({"preset": name, "name": s.name(lang), "indicators": len(s.tree.indicators)})
+    console.print(rich_table(pd.DataFrame(rows), "presets"))
+
+
+@systems_app.command("show")
+@handle_errors
+def systems_show(name: str, lang: str = LangOption) -> None:
+    """Show a system's tree with local and global weights."""
+    from finstab.monitor import MonitorResult  # noqa: F401  (weights_frame lives there)
+    from finstab.systems import load_system
+
+    s = load_system(name)
+    tree = s.tree
+    console.print(f"[bold]{s.name(lang)}[/] ({s.id}) — {len(tree.indicators)} indicators")
+    console.print(s.source, style="dim")
+    for k, node in enumerate(tree.nodes[1:], start=1):
+        gw = float(tree.membership[k] @ tree.global_weights)
+        console.print(f"{'  ' * (node.level - 1)}[bold]{node.name(lang)}[/] "
+                      f"local {node.local_weight:.4f} global {gw:.4f}")
+        for j, ind in enumerate(tree.indicators):
+            if tree.indicator_parent[j] == node.id:
+                console.print(f"{'  ' * node.level}- {ind.id}: {ind.name(lang)} [{ind.type}] "
+                              f"cuts {ind.cuts} global {tree.global_weights[j]:.4f}")
+
+
+@app.command("ahp")
+@handle_errors
+def ahp_command(
+    file: Path = typer.Argument(..., help="YAML or CSV file with a square pairwise matrix."),
+    method: str = typer.Option("eigen", help="eigen or geometric."),
+    ri_table: str = typer.Option("saaty1980", help="Random-index table name."),
+) -> None:
+    """Weights, lambda_max, CI, CR and the most inconsistent judgment of a matrix."""
+    from finstab.ahp import ahp_weights
+    from finstab.io import read_table
+
+    labels = None
+    if file.suffix.lower() in (".yaml", ".yml"):
+        if not file.is_file():
+            raise ConfigError("file not found", where=str(file))
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            labels, data = data.get("labels"), data.get("matrix")
+        from finstab.systems.schema import _parse_judgment
+
+        try:
+            matrix = [[_parse_judgment(x) for x in row] for row in data]
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"expected a list of rows of numbers: {exc}", where=str(file)) from None
+    else:
+        df = read_table(file)
+        labels = [str(c) for c in df.columns]
+        matrix = df.to_numpy()
+    res = ahp_weights(matrix, method=method, ri_table=ri_table, name=str(file))
+    console.print(res.summary(labels))
+
+
+@app.command("monitor")
+@handle_errors
+def monitor_command(
+    data: Path = typer.Option(..., "--data", help="CSV or Excel panel (long or wide)."),
+    system: str = typer.Option("zibo", "--system", help="Preset name or YAML path."),
+    out: Path | None = typer.Option(None, "--out", help="Directory for CSV and Excel results."),
+    method: str = typer.Option("threshold", "--method", help="threshold or fce."),
+    lang: str = LangOption,
+) -> None:
+    """Score a panel with an indicator system and print scores and grades."""
+    from finstab.pipelines import run_monitor
+
+    result = run_monitor(system, data, method=method)
+    console.print(rich_table(result.to_frame(1, lang), result.system.name(lang),
+                             styles=_grade_styles(result.system, lang)))
+    console.print(result.provenance.describe(), style="dim")
+    if out is not None:
+        for p in result.write(out, lang):
+            console.print(f"wrote {p}")
+
+
+@app.command("demo")
+@handle_errors
+def demo_command(out: Path = typer.Option(Path("out"), "--out", help="Output directory."),
+                 lang: str = LangOption) -> None:
+    """Run every method on the embedded sample data and write DIR/report.html."""
+    from finstab.report.demo import run_demo
+
+    path = run_demo(out, lang, console=console)
+    console.print(f"[bold green]report written:[/] {path}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Reports: charts, self-contained HTML, the demo report."""

@@ -1,0 +1,103 @@
+"""Charts for reports; one function per picture. Chinese glyphs render via a bundled CJK font."""
+
+from __future__ import annotations
+
+import base64
+import io
+from functools import cache
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+CJK_FONT_FILES = ("NotoSansCJKsc-Regular.otf", "SimHei.ttf")
+
+
+@cache
+def setup_cjk_font() -> str:
+    """Register the CJK font shipped by the ``mplfonts`` package; return its family name."""
+    import mplfonts
+
+    font_dir = Path(mplfonts.__file__).parent / "fonts"
+    for name in CJK_FONT_FILES:
+        path = font_dir / name
+        if path.is_file():
+            font_manager.fontManager.addfont(str(path))
+            family = font_manager.FontProperties(fname=str(path)).get_name()
+            plt.rcParams["font.family"] = "sans-serif"
+            plt.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
+            plt.rcParams["axes.unicode_minus"] = False
+            return family
+    raise RuntimeError(f"no CJK font found in {font_dir}; reinstall the 'mplfonts' package")
+
+
+def figure_to_data_uri(fig: plt.Figure) -> str:
+    """PNG data URI so reports stay a single offline file."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _grade_bands(ax: plt.Axes, grades) -> None:
+    for g in grades:
+        ax.axhspan(g.lower, g.upper, color=g.color, alpha=0.12, lw=0)
+
+
+def trend_chart(scores: pd.DataFrame, columns: dict[str, str], grades, title: str) -> str:
+    """Score lines per period (one per column) over the grade bands; returns a data URI."""
+    setup_cjk_font()
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    _grade_bands(ax, grades)
+    x = scores["period"].astype(str)
+    for col, label in columns.items():
+        ax.plot(x, scores[col], marker="o", lw=2 if col == "total" else 1.3, label=label)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("得分 score")
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    return figure_to_data_uri(fig)
+
+
+def radar_chart(values: dict[str, float], title: str) -> str:
+    """Dimension scores on a 0-100 radar."""
+    setup_cjk_font()
+    labels = list(values)
+    angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False)
+    closed = np.r_[angles, angles[:1]]
+    vals = np.r_[list(values.values()), next(iter(values.values()))]
+    fig, ax = plt.subplots(figsize=(4.2, 4.2), subplot_kw={"polar": True})
+    ax.plot(closed, vals, lw=2)
+    ax.fill(closed, vals, alpha=0.25)
+    ax.set_xticks(angles, labels, fontsize=9)
+    ax.set_ylim(0, 100)
+    ax.set_title(title, fontsize=10)
+    return figure_to_data_uri(fig)
+
+
+def bar_chart(labels: list[str], series: dict[str, list[float]], title: str,
+              ylabel: str = "", stacked: bool = False) -> str:
+    """Grouped or stacked bars."""
+    setup_cjk_font()
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    x = np.arange(len(labels))
+    width = 0.8 if stacked else 0.8 / max(len(series), 1)
+    bottom = np.zeros(len(labels))
+    for k, (name, vals) in enumerate(series.items()):
+        v = np.asarray(vals, dtype=float)
+        if stacked:
+            ax.bar(x, v, width, bottom=bottom, label=name)
+            bottom += v
+        else:
+            ax.bar(x + (k - (len(series) - 1) / 2) * width, v, width, label=name)
+    ax.set_xticks(x, labels, rotation=45 if len(labels) > 8 else 0, ha="right" if len(labels) > 8 else "center", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if len(series) > 1:
+        ax.legend(fontsize=8)
+    return figure_to_data_uri(fig)

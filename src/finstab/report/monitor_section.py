@@ -1,0 +1,37 @@
+"""Report section for a monitor result: score table, trend per dimension, radar."""
+
+from __future__ import annotations
+
+from finstab.monitor import MonitorResult
+from finstab.report.charts import radar_chart, trend_chart
+from finstab.report.html import Section
+
+TITLES = {"zh": "区域金融风险监测", "en": "Regional financial risk monitor"}
+
+
+def monitor_section(result: MonitorResult, lang: str = "zh") -> Section:
+    system = result.system
+    sec = Section("monitor", f"{TITLES[lang]}: {system.name(lang)}",
+                  synthetic=result.provenance.synthetic)
+    sec.text(system.source)
+    table = result.to_frame(1, lang)
+    dims = [n for n in system.tree.nodes if n.level == 1]
+    names = {"total": "总体" if lang == "zh" else "total"} | {d.id: d.name(lang) for d in dims}
+    sec.table(table.rename(columns=names))
+    for region, frame in table.groupby("region", sort=False):
+        sec.image(trend_chart(frame, names, system.grade_scale,
+                              f"{region}: {'各维度得分趋势' if lang == 'zh' else 'scores by dimension'}"),
+                  alt=f"trend {region}")
+        last = frame.iloc[-1]
+        sec.image(radar_chart({d.name(lang): float(last[d.id]) for d in dims},
+                              f"{region} {last['period']}"), alt=f"radar {region}")
+    periods = sorted(result.keys["period"].unique())
+    if len(periods) >= 2:
+        attr = result.attribution(periods[-2], periods[-1], lang)
+        top = attr[attr["node"] == "total"].head(8)
+        sec.text(("主要变动来源" if lang == "zh" else "Largest contributions to the change of the total")
+                 + f" {periods[-2]} → {periods[-1]}")
+        sec.table(top[["region", "indicator_name", "score_from", "score_to", "weight_in_node",
+                       "contribution"]])
+    sec.provenance.append(result.provenance.describe())
+    return sec
