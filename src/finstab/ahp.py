@@ -209,18 +209,22 @@ def _nearest_scale(x: float) -> float:
 
 
 def _worst_judgment(res: AHPResult) -> Repair | None:
-    """Largest |ln(a_ij w_j / w_i)| over i < j, and its replacement by w_i / w_j on the scale."""
+    """The pair with the largest |ln(a_ij w_j / w_i)|, and the scale value minimising CR."""
     if res.n <= 2:
         return None
     a, w = res.matrix, res.weights
     dev = np.abs(np.log(a * w[None, :] / w[:, None]))
     dev[np.tril_indices(res.n)] = -1
     i, j = np.unravel_index(int(np.argmax(dev)), dev.shape)
-    suggested = _nearest_scale(w[i] / w[j])
-    fixed = a.copy()
-    fixed[i, j], fixed[j, i] = suggested, 1 / suggested
-    after = ahp_weights(fixed, res.method, res.ri_table)
-    return Repair(int(i), int(j), float(a[i, j]), suggested, after.cr)
+    best: tuple[float, float] | None = None
+    for value in SAATY_SCALE:
+        trial = a.copy()
+        trial[i, j], trial[j, i] = value, 1 / value
+        cr = ahp_weights(trial, res.method, res.ri_table).cr
+        if best is None or cr < best[1]:
+            best = (float(value), cr)
+    assert best is not None
+    return Repair(int(i), int(j), float(a[i, j]), best[0], best[1])
 
 
 def matrix_from_priorities(priorities: Sequence[float]) -> np.ndarray:

@@ -24,12 +24,13 @@ from finstab.systems.schema import IndicatorSystem
 def aggregate_scores(indicator_scores: np.ndarray, node_weights: np.ndarray) -> np.ndarray:
     """Node scores from indicator scores (obs x ind) and node weights (nodes x ind).
 
-    Missing indicator scores (NaN) drop out and the remaining weights are renormalised.
+    ``score = sum_j omega_j s_j``. Missing indicator scores (NaN) drop out and the weights
+    of the present ones are scaled up to the node's full weight.
     """
     present = ~np.isnan(indicator_scores)
     filled = np.where(present, indicator_scores, 0.0)
     num = filled @ node_weights.T
-    den = present.astype(float) @ node_weights.T
+    den = (present.astype(float) @ node_weights.T) / node_weights.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
 
 CJK_FONT_FILES = ("NotoSansCJKsc-Regular.otf", "SimHei.ttf")
 
@@ -95,7 +95,9 @@ def bar_chart(labels: list[str], series: dict[str, list[float]], title: str,
             bottom += v
         else:
             ax.bar(x + (k - (len(series) - 1) / 2) * width, v, width, label=name)
-    ax.set_xticks(x, labels, rotation=45 if len(labels) > 8 else 0, ha="right" if len(labels) > 8 else "center", fontsize=8)
+    crowded = len(labels) > 8
+    ax.set_xticks(x, labels, rotation=45 if crowded else 0, ha="right" if crowded else "center",
+                  fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if len(series) > 1:

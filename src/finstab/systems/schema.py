@@ -94,6 +94,9 @@ class _Parent(BaseModel):
     """Shared by nodes and the system root: children and how they are weighted."""
 
     ahp: list[list[float]] | None = Field(default=None, description="pairwise matrix over children")
+    normalise: bool = Field(
+        default=True, description="false: explicit weights are used as printed (they must sum "
+        "to 1 within 0.01), as papers that publish rounded weights did")
     children: list[Child] = Field(min_length=1)
 
     @field_validator("ahp", mode="before")
@@ -115,6 +118,11 @@ class _Parent(BaseModel):
         elif any(explicit) and not all(explicit):
             missing = [c.id for c in self.children if c.weight is None]
             raise ValueError(f"children {missing} have no weight while their siblings do")
+        if not self.normalise:
+            total = sum(c.weight or 0.0 for c in self.children)
+            if not all(explicit) or abs(total - 1.0) > 0.01:
+                raise ValueError("normalise: false needs explicit child weights summing to 1 "
+                                 f"within 0.01, got {total:.4f}")
         return self
 
 
@@ -206,7 +214,7 @@ class IndicatorSystem(_Parent):
             return self._ahp_result(parent, parent.id if isinstance(parent, Node) else "ahp").weights
         if parent.children[0].weight is not None:
             w = np.array([c.weight for c in parent.children], dtype=float)
-            return w / w.sum()
+            return w / w.sum() if parent.normalise else w
         return np.full(len(parent.children), 1.0 / len(parent.children))
 
     def name(self, lang: str = "zh") -> str:
@@ -236,6 +244,7 @@ class SystemTree:
     global_weights: np.ndarray  # per indicator: product of local weights down the tree
     membership: np.ndarray  # nodes x indicators, 1 where the indicator lies below the node
     indicator_parent: tuple[str, ...]
+    node_mass: np.ndarray  # per node: product of local weights down to the node (root 1)
 
     @classmethod
     def build(cls, system: IndicatorSystem) -> SystemTree:
@@ -244,6 +253,7 @@ class SystemTree:
         gweights: list[float] = []
         nodes: list[NodeInfo] = [NodeInfo("total", "总体", "total", 0, None, 1.0)]
         leaf_sets: dict[str, list[int]] = {"total": []}
+        mass: list[float] = [1.0]
 
         def visit(parent: _Parent, pid: str, level: int, acc: float, ancestors: list[str]):
             for child, w in zip(parent.children, system.local_weights(parent), strict=True):
@@ -258,6 +268,7 @@ class SystemTree:
                     nodes.append(NodeInfo(child.id, child.name_zh, child.name_en, level,
                                           pid, float(w)))
                     leaf_sets[child.id] = []
+                    mass.append(acc * w)
                     visit(child, child.id, level + 1, acc * w, [*ancestors, child.id])
 
         visit(system, "total", 1, 1.0, ["total"])
@@ -265,12 +276,16 @@ class SystemTree:
         for r, node in enumerate(nodes):
             membership[r, leaf_sets[node.id]] = 1.0
         return cls(tuple(indicators), tuple(nodes), np.array(gweights), membership,
-                   tuple(parents))
+                   tuple(parents), np.array(mass))
 
     def node_weights(self) -> np.ndarray:
-        """nodes x indicators: global weights renormalised within each node (001's omega)."""
-        w = self.membership * self.global_weights[None, :]
-        return w / w.sum(axis=1, keepdims=True)
+        """nodes x indicators: 001's omega_j = W_j / (the node's own weight).
+
+        With normalised local weights the node's weight equals the sum of its indicators'
+        global weights, so this is exactly W_j / sum_k W_k. Weights used as printed
+        (``normalise: false``) keep their sum, as the paper's totals did.
+        """
+        return self.membership * self.global_weights[None, :] / self.node_mass[:, None]
 
 
 Node.model_rebuild()
