@@ -16,7 +16,7 @@ import pandas as pd
 from finstab.errors import DataError
 from finstab.io import write_csv, write_excel
 from finstab.panel import Panel, build_panel
-from finstab.provenance import Provenance, hash_object
+from finstab.provenance import Provenance, hash_arrays, hash_object
 from finstab.scoring import grade_names
 from finstab.systems.schema import IndicatorSystem
 
@@ -28,6 +28,8 @@ def aggregate_scores(indicator_scores: np.ndarray, node_weights: np.ndarray) -> 
     of the present ones are scaled up to the node's full weight.
     """
     present = ~np.isnan(indicator_scores)
+    if present.all():
+        return indicator_scores @ node_weights.T
     filled = np.where(present, indicator_scores, 0.0)
     num = filled @ node_weights.T
     den = (present.astype(float) @ node_weights.T) / node_weights.sum(axis=1)
@@ -201,8 +203,10 @@ class Monitor:
 
     def score_indicators(self, values: np.ndarray) -> np.ndarray:
         scores = tuple(self.system.scores)
-        return np.column_stack([ind.score(values[:, k], scores)
-                                for k, ind in enumerate(self.system.tree.indicators)])
+        out = np.empty(values.shape, order="F")
+        for k, ind in enumerate(self.system.tree.indicators):
+            out[:, k] = ind.score(values[:, k], scores)
+        return out
 
     def evaluate(self, data: pd.DataFrame | Panel, *, entity: str = "region",
                  period: str = "period") -> MonitorResult:
@@ -216,8 +220,8 @@ class Monitor:
         prov = Provenance(
             method="monitor/threshold",
             config_hash=hash_object(self.system.model_dump(mode="json")),
-            data_hash=hash_object([panel.keys.astype(str).to_numpy().tolist(),
-                                   np.round(panel.values, 12).tolist()]),
+            data_hash=hash_arrays(pd.util.hash_pandas_object(panel.keys, index=False).to_numpy(),
+                                  panel.values),
             parameters={"system": self.system.id, "missing": self.missing},
             data_notes=panel.notes)
         return MonitorResult(self.system, panel.keys, panel.values, scores, node_scores, prov)

@@ -47,12 +47,13 @@ def _long_to_wide(df: pd.DataFrame, entity: str, period: str) -> pd.DataFrame:
 
 def _numeric(df: pd.DataFrame, column: str) -> pd.Series:
     raw = df[column]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return raw.astype(float)
     num = pd.to_numeric(raw, errors="coerce")
-    bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"column {column!r}: {raw.iloc[pos]!r} is not a number",
-                        where=describe_row(df, pos))
+    for pos in np.flatnonzero(num.isna().to_numpy() & raw.notna().to_numpy()):
+        if str(raw.iloc[pos]).strip():
+            raise DataError(f"column {column!r}: {raw.iloc[pos]!r} is not a number",
+                            where=describe_row(df, int(pos)))
     return num.astype(float)
 
 
@@ -91,15 +92,20 @@ def build_panel(df: pd.DataFrame, indicators: Sequence[str], *, entity: str = "r
             pos = int(np.flatnonzero(dup.to_numpy())[0])
             raise DataError(f"duplicate row for ({wide[entity].iloc[pos]!r}, "
                             f"{wide[period].iloc[pos]!r})", where=describe_row(wide, pos))
-    values = np.column_stack([_numeric(wide, c).to_numpy() for c in indicators])
-    if missing == "error" and np.isnan(values).any():
-        r, c = (int(i) for i in np.argwhere(np.isnan(values))[0])
+    values = np.empty((len(wide), len(indicators)), order="F")
+    for k, c in enumerate(indicators):
+        values[:, k] = _numeric(wide, c).to_numpy()
+    if not np.isfinite(values).all():
+        r, c = (int(i) for i in np.argwhere(~np.isfinite(values))[0])
         key = f"({wide[entity].iloc[r]!r}, {wide[period].iloc[r]!r})"
         where = source if is_long else describe_row(wide, r)
-        raise DataError(f"no value for indicator {indicators[c]!r} at {key}", where=where)
-    if not np.all(np.isfinite(values[~np.isnan(values)])):
-        raise DataError("infinite value in the data", where=source)
+        if np.isinf(values[r, c]):
+            raise DataError(f"infinite value for indicator {indicators[c]!r} at {key}", where=where)
+        if missing == "error":
+            raise DataError(f"no value for indicator {indicators[c]!r} at {key}", where=where)
     keys = wide[[entity, period]].rename(columns={entity: "region", period: "period"})
-    order = keys.reset_index(drop=True).sort_values(["region", "period"], kind="stable").index
-    return Panel(keys.iloc[order].reset_index(drop=True), values[order.to_numpy()],
-                 tuple(indicators), notes)
+    keys = keys.reset_index(drop=True)
+    order = keys.sort_values(["region", "period"], kind="stable").index
+    if not order.is_monotonic_increasing:
+        keys, values = keys.iloc[order].reset_index(drop=True), values.take(order.to_numpy(), axis=0)
+    return Panel(keys, values, tuple(indicators), notes)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import finstab
@@ -27,6 +28,16 @@ def hash_frame(df: pd.DataFrame) -> str:
     h = hashlib.sha256()
     h.update(_stable_json([str(c) for c in df.columns]).encode())
     h.update(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def hash_arrays(*arrays: np.ndarray) -> str:
+    """SHA-256 (first 16 hex digits) of arrays' bytes, shapes and dtypes."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(memoryview(a).cast("B") if a.dtype != object else _stable_json(a.tolist()).encode())
     return h.hexdigest()[:16]
 
 
