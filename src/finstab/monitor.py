@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from finstab.errors import DataError
+from finstab import fce
+from finstab.errors import ConfigError, DataError
 from finstab.io import write_csv, write_excel
 from finstab.panel import Panel, build_panel
 from finstab.provenance import Provenance, hash_arrays, hash_object
@@ -47,6 +48,10 @@ class MonitorResult:
     indicator_scores: np.ndarray
     node_scores: np.ndarray
     provenance: Provenance
+    #: FCE only: (obs x nodes x grades) membership vectors B of every node
+    node_membership: np.ndarray | None = None
+    indicator_membership: np.ndarray | None = None
+    operator: str = "weighted_average"
 
     @property
     def _tree(self):
@@ -115,6 +120,9 @@ class MonitorResult:
         For node n, ``score_n(t2) - score_n(t1) = sum_j omega_nj * (s_j(t2) - s_j(t1))``
         exactly when no value is missing; ``contribution`` is each term, sorted by size.
         """
+        if self.operator != "weighted_average":
+            raise DataError(f"attribution needs the linear operator; this run used {self.operator!r}",
+                            where="attribution")
         periods = set(self.keys["period"])
         for p in (from_period, to_period):
             if p not in periods:
@@ -146,6 +154,19 @@ class MonitorResult:
         out["abs"] = out["contribution"].abs()
         out = out.sort_values(["region", "node", "abs"], ascending=[True, True, False])
         return out.drop(columns="abs").reset_index(drop=True)
+
+    def membership_frame(self, lang: str = "zh") -> pd.DataFrame:
+        """FCE: membership of every node in every grade, with the maximum-membership grade."""
+        if self.node_membership is None:
+            raise DataError("this result was made by threshold scoring; no memberships",
+                            where="membership_frame")
+        nf = self.node_frame(lang)
+        grades = self.system.grade_scale
+        b = self.node_membership.reshape(-1, len(grades))
+        for g, col in zip(grades, b.T, strict=True):
+            nf[g.name(lang)] = col
+        nf["max_membership"] = [grades[k].name(lang) for k in b.argmax(axis=1)]
+        return nf
 
     def summary(self, lang: str = "zh") -> str:
         table = self.to_frame(1, lang).round(2)
@@ -189,17 +210,33 @@ class Monitor:
     ----------
     system
         A validated :class:`~finstab.systems.schema.IndicatorSystem`.
+    method
+        ``"threshold"``: critical-value scoring and weighted aggregation (Zibo paper);
+        ``"fce"``: memberships of each indicator's score in the grade intervals, composed
+        layer by layer with the AHP weights, B . v per node (Guangxi paper).
     missing
         ``"error"`` (default): an empty cell is an error. ``"renormalise"``: the indicator
-        drops out and the weights of the others are renormalised within each node.
+        drops out and the weights of the others are scaled up within each node.
+    operator, shape
+        FCE composition operator (see :mod:`finstab.fce`) and membership shape.
     """
 
-    def __init__(self, system: IndicatorSystem, missing: str = "error") -> None:
+    def __init__(self, system: IndicatorSystem, method: str = "threshold", missing: str = "error",
+                 operator: str = "weighted_average", shape: str = "trapezoidal") -> None:
         if missing not in ("error", "renormalise"):
             raise DataError(f"missing = {missing!r}; expected 'error' or 'renormalise'",
                             where="missing")
-        self.system = system
-        self.missing = missing
+        if method not in ("threshold", "fce"):
+            raise ConfigError(f"unknown method {method!r}; expected 'threshold' or 'fce'",
+                              where="method")
+        if method == "fce" and missing != "error":
+            raise ConfigError("fce needs every indicator value (missing='error')", where="missing")
+        if method == "fce" and len(system.grade_values) != len(system.scores) - 1:
+            raise ConfigError(f"fce needs one grade per score interval: {len(system.scores) - 1} "
+                              f"intervals, {len(system.grade_values)} grades", where=system.id)
+        fce._check_operator(operator)
+        self.system, self.method, self.missing = system, method, missing
+        self.operator, self.shape = operator, shape
 
     def score_indicators(self, values: np.ndarray) -> np.ndarray:
         scores = tuple(self.system.scores)
@@ -207,6 +244,29 @@ class Monitor:
         for k, ind in enumerate(self.system.tree.indicators):
             out[:, k] = ind.score(values[:, k], scores)
         return out
+
+    def compose_memberships(self, indicator_membership: np.ndarray) -> np.ndarray:
+        """Layer by layer: B_node = A_node o [R or B of its children] (obs x nodes x grades)."""
+        tree = self.system.tree
+        n_obs, _, m = indicator_membership.shape
+        out = np.zeros((n_obs, len(tree.nodes), m))
+        for k in reversed(range(len(tree.nodes))):  # pre-order reversed: children first
+            kids = tree.children[k]
+            stack = np.stack([indicator_membership[:, i] if leaf else out[:, i]
+                              for leaf, i, _ in kids], axis=1)
+            a = np.array([w for _, _, w in kids])
+            out[:, k] = fce.normalise_rows(fce.compose(a / a.sum(), stack, self.operator))
+        return out
+
+    def _provenance(self, panel: Panel, method: str) -> Provenance:
+        return Provenance(
+            method=f"monitor/{method}",
+            config_hash=hash_object(self.system.model_dump(mode="json")),
+            data_hash=hash_arrays(pd.util.hash_pandas_object(panel.keys, index=False).to_numpy(),
+                                  panel.values),
+            parameters={"system": self.system.id, "missing": self.missing, "method": method,
+                        "operator": self.operator, "shape": self.shape},
+            data_notes=panel.notes)
 
     def evaluate(self, data: pd.DataFrame | Panel, *, entity: str = "region",
                  period: str = "period") -> MonitorResult:
@@ -216,12 +276,19 @@ class Monitor:
             data, [i.id for i in tree.indicators], entity=entity, period=period,
             missing="error" if self.missing == "error" else "allow")
         scores = self.score_indicators(panel.values)
-        node_scores = aggregate_scores(scores, tree.node_weights())
-        prov = Provenance(
-            method="monitor/threshold",
-            config_hash=hash_object(self.system.model_dump(mode="json")),
-            data_hash=hash_arrays(pd.util.hash_pandas_object(panel.keys, index=False).to_numpy(),
-                                  panel.values),
-            parameters={"system": self.system.id, "missing": self.missing},
-            data_notes=panel.notes)
-        return MonitorResult(self.system, panel.keys, panel.values, scores, node_scores, prov)
+        if self.method == "threshold":
+            node_scores = aggregate_scores(scores, tree.node_weights())
+            return MonitorResult(self.system, panel.keys, panel.values, scores, node_scores,
+                                 self._provenance(panel, "threshold"))
+        edges = np.tile(np.asarray(self.system.scores, dtype=float), (len(tree.indicators), 1))
+        membership = fce.membership_from_values(scores, edges, self.shape)
+        return self.evaluate_memberships(membership, panel, scores)
+
+    def evaluate_memberships(self, membership: np.ndarray, panel: Panel,
+                             indicator_values: np.ndarray | None = None) -> MonitorResult:
+        """FCE from given indicator memberships (obs x indicators x grades), e.g. expert votes."""
+        v = self.system.grade_values
+        node_b = self.compose_memberships(membership)
+        values = panel.values if indicator_values is None else indicator_values
+        return MonitorResult(self.system, panel.keys, values, membership @ v, node_b @ v,
+                             self._provenance(panel, "fce"), node_b, membership, self.operator)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +14,9 @@ from rich.table import Table
 
 from finstab.errors import FinstabError
 
-console = Console()
-err_console = Console(stderr=True)
+# Outside a terminal (pipes, CI logs) rich would fall back to 80 columns; tables need more.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 LangOption = typer.Option("zh", "--lang", help="Label language: zh or en.")
 

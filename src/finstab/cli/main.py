@@ -110,6 +110,31 @@ def monitor_command(
             console.print(f"wrote {p}")
 
 
+@app.command("fce")
+@handle_errors
+def fce_command(
+    system: str = typer.Option("guangxi", "--system", help="Preset name or YAML path."),
+    votes: Path | None = typer.Option(None, "--votes", help="Expert vote counts per indicator and grade."),
+    data: Path | None = typer.Option(None, "--data", help="Indicator values (long or wide)."),
+    operator: str = typer.Option("weighted_average", "--operator",
+                                 help="weighted_average | min_max | product_max | min_bounded_sum"),
+    experts: int | None = typer.Option(None, "--experts", help="Expected number of experts per row."),
+    out: Path | None = typer.Option(None, "--out", help="Directory for CSV and Excel results."),
+    lang: str = LangOption,
+) -> None:
+    """AHP + fuzzy comprehensive evaluation: membership B, score and grade per layer."""
+    from finstab.pipelines import run_fce
+
+    result = run_fce(system, votes=votes, data=data, operator=operator, n_experts=experts)
+    frame = result.membership_frame(lang).drop(columns=["node"])
+    console.print(rich_table(frame, f"{result.system.name(lang)} — {operator}", digits=3,
+                             styles=_grade_styles(result.system, lang)))
+    console.print(result.provenance.describe(), style="dim")
+    if out is not None:
+        for p in result.write(out, lang):
+            console.print(f"wrote {p}")
+
+
 @app.command("demo")
 @handle_errors
 def demo_command(out: Path = typer.Option(Path("out"), "--out", help="Output directory."),

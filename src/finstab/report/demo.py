@@ -6,9 +6,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from finstab.pipelines import run_monitor
+from finstab.pipelines import run_fce, run_monitor
 from finstab.report.html import write_report
-from finstab.report.monitor_section import monitor_section
+from finstab.report.monitor_section import fce_section, monitor_section
 from finstab.samples import sample_path
 
 TITLE = {"zh": "finstab 金融稳定分析演示报告", "en": "finstab financial-stability demo report"}
@@ -22,4 +22,10 @@ def run_demo(out_dir: str | Path, lang: str = "zh", console: Console | None = No
     result = run_monitor("zibo", sample_path("zibo_sample.csv"))
     result.write(out / "monitor", lang)
     sections = [monitor_section(result, lang)]
+    say("fce: Guangxi preset on ten experts' votes and on indicator values")
+    votes = run_fce("guangxi", votes=sample_path("guangxi_votes.csv"))
+    votes.write(out / "fce_votes", lang)
+    sections.append(fce_section(votes, lang, "fce", "— 专家投票 expert votes"))
+    values = run_fce("guangxi", data=sample_path("guangxi_values.csv"))
+    sections.append(fce_section(values, lang, "fce-values", "— 指标数值 indicator values"))
     return write_report(out / "report.html", TITLE[lang], sections, lang)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from finstab.monitor import MonitorResult
-from finstab.report.charts import radar_chart, trend_chart
+from finstab.report.charts import bar_chart, radar_chart, trend_chart
 from finstab.report.html import Section
 
 TITLES = {"zh": "区域金融风险监测", "en": "Regional financial risk monitor"}
@@ -33,5 +33,27 @@ def monitor_section(result: MonitorResult, lang: str = "zh") -> Section:
                  + f" {periods[-2]} → {periods[-1]}")
         sec.table(top[["region", "indicator_name", "score_from", "score_to", "weight_in_node",
                        "contribution"]])
+    sec.provenance.append(result.provenance.describe())
+    return sec
+
+
+FCE_TITLES = {"zh": "模糊综合评价 (AHP-FCE)", "en": "Fuzzy comprehensive evaluation (AHP-FCE)"}
+
+
+def fce_section(result: MonitorResult, lang: str = "zh", anchor: str = "fce",
+                caption: str = "") -> Section:
+    """Membership bars per layer and the B / score / grade table."""
+    system = result.system
+    sec = Section(anchor, f"{FCE_TITLES[lang]}: {system.name(lang)} {caption}".strip(),
+                  synthetic=result.provenance.synthetic)
+    sec.text(system.source)
+    frame = result.membership_frame(lang)
+    grades = [g.name(lang) for g in system.grade_scale]
+    sec.table(frame.drop(columns=["node"]), digits=3)
+    last = frame[frame["period"] == frame["period"].iloc[-1]]
+    sec.image(bar_chart(list(last["name"]), {g: list(last[g]) for g in grades},
+                        f"{'各层隶属度' if lang == 'zh' else 'membership by layer'} "
+                        f"({last['region'].iloc[0]}, {last['period'].iloc[0]})",
+                        ylabel="隶属度 membership", stacked=True), alt="membership bars")
     sec.provenance.append(result.provenance.describe())
     return sec

@@ -176,6 +176,11 @@ class IndicatorSystem(_Parent):
     def _check_tree(self) -> IndicatorSystem:
         if self.ri_table not in RI_TABLES:
             raise ValueError(f"unknown ri_table {self.ri_table!r}; choose from {sorted(RI_TABLES)}")
+        if self.grades is not None:
+            edges = [g.lower for g in self.grades] + [self.grades[-1].upper]
+            if edges != list(self.scores):
+                raise ValueError(f"grades must tile the score points {self.scores} in ascending "
+                                 f"order; their edges are {edges}")
         seen: set[str] = set()
         for path, item in self._walk():
             if item.id in seen:
@@ -225,6 +230,14 @@ class IndicatorSystem(_Parent):
         return SystemTree.build(self)
 
     @property
+    def grade_values(self) -> np.ndarray:
+        """Representative score of each grade (given, or the interval midpoint)."""
+        specs = self.grades or [GradeSpec(key=g.key, name_zh=g.name_zh, name_en=g.name_en,
+                                          lower=g.lower, upper=g.upper) for g in FIVE_GRADES]
+        return np.array([g.representative if g.representative is not None
+                         else (g.lower + g.upper) / 2 for g in specs])
+
+    @property
     def grade_scale(self) -> tuple[Grade, ...]:
         if self.grades is None:
             return FIVE_GRADES
@@ -245,6 +258,8 @@ class SystemTree:
     membership: np.ndarray  # nodes x indicators, 1 where the indicator lies below the node
     indicator_parent: tuple[str, ...]
     node_mass: np.ndarray  # per node: product of local weights down to the node (root 1)
+    # per node, its children in order: (is_indicator, index into indicators or nodes, weight)
+    children: tuple[tuple[tuple[bool, int, float], ...], ...]
 
     @classmethod
     def build(cls, system: IndicatorSystem) -> SystemTree:
@@ -254,17 +269,21 @@ class SystemTree:
         nodes: list[NodeInfo] = [NodeInfo("total", "总体", "total", 0, None, 1.0)]
         leaf_sets: dict[str, list[int]] = {"total": []}
         mass: list[float] = [1.0]
+        kids: dict[str, list[tuple[bool, int, float]]] = {"total": []}
 
         def visit(parent: _Parent, pid: str, level: int, acc: float, ancestors: list[str]):
             for child, w in zip(parent.children, system.local_weights(parent), strict=True):
                 if isinstance(child, Indicator):
                     k = len(indicators)
+                    kids[pid].append((True, k, float(w)))
                     indicators.append(child)
                     parents.append(pid)
                     gweights.append(acc * w)
                     for a in ancestors:
                         leaf_sets[a].append(k)
                 else:
+                    kids[pid].append((False, len(nodes), float(w)))
+                    kids[child.id] = []
                     nodes.append(NodeInfo(child.id, child.name_zh, child.name_en, level,
                                           pid, float(w)))
                     leaf_sets[child.id] = []
@@ -276,7 +295,8 @@ class SystemTree:
         for r, node in enumerate(nodes):
             membership[r, leaf_sets[node.id]] = 1.0
         return cls(tuple(indicators), tuple(nodes), np.array(gweights), membership,
-                   tuple(parents), np.array(mass))
+                   tuple(parents), np.array(mass),
+                   tuple(tuple(kids[n.id]) for n in nodes))
 
     def node_weights(self) -> np.ndarray:
         """nodes x indicators: 001's omega_j = W_j / (the node's own weight).

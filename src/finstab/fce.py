@@ -1,0 +1,197 @@
+"""Fuzzy comprehensive evaluation (FCE): memberships, composition operators, scores.
+
+B = A o R composes indicator weights A (k,) with the membership matrix R (k x m grades).
+Operators (Zadeh's notation, as in Chinese FCE textbooks):
+
+* ``weighted_average``  M(., +):  b_j = min(1, sum_i a_i r_ij)   (default; linear)
+* ``min_max``           M(^, v):  b_j = max_i min(a_i, r_ij)
+* ``product_max``       M(., v):  b_j = max_i a_i r_ij
+* ``min_bounded_sum``   M(^, +):  b_j = min(1, sum_i min(a_i, r_ij))
+
+The three non-additive operators do not keep sum(B) = 1, so B is normalised before it
+is scored (score = B . v); ``FCEResult.raw`` keeps the un-normalised vector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from finstab.errors import InputError
+from finstab.validate import as_float_array
+
+OPERATORS = ("weighted_average", "min_max", "product_max", "min_bounded_sum")
+ROW_SUM_TOLERANCE = 1e-6
+
+
+def _check_operator(operator: str) -> None:
+    if operator not in OPERATORS:
+        raise InputError(f"unknown operator {operator!r}; choose from {OPERATORS}", where="operator")
+
+
+def compose(weights: np.ndarray, membership: np.ndarray, operator: str = "weighted_average"
+            ) -> np.ndarray:
+    """Raw composition A o R, vectorised over leading axes of ``membership`` (..., k, m)."""
+    _check_operator(operator)
+    a = weights[:, None]
+    if operator == "weighted_average":
+        return np.minimum(1.0, np.einsum("i,...ij->...j", weights, membership))
+    if operator == "min_max":
+        return np.minimum(a, membership).max(axis=-2)
+    if operator == "product_max":
+        return (a * membership).max(axis=-2)
+    return np.minimum(1.0, np.minimum(a, membership).sum(axis=-2))
+
+
+def normalise_rows(b: np.ndarray) -> np.ndarray:
+    """Scale the last axis to sum 1 (all-zero rows stay zero)."""
+    total = b.sum(axis=-1, keepdims=True)
+    return np.divide(b, total, out=np.zeros_like(b), where=total > 0)
+
+
+@dataclass(frozen=True)
+class FCEResult:
+    """One fuzzy evaluation: membership vector B, score B.v, grades."""
+
+    membership: np.ndarray
+    raw: np.ndarray
+    grade_scores: np.ndarray
+    score: float
+    grade: int
+    max_membership_grade: int
+    operator: str
+
+    def summary(self, grade_names: Sequence[str] | None = None) -> str:
+        names = list(grade_names) if grade_names else [f"g{k}" for k in range(len(self.membership))]
+        b = ", ".join(f"{n} {x:.3f}" for n, x in zip(names, self.membership, strict=True))
+        return (f"B = ({b}); score = {self.score:.2f}; grade by score: {names[self.grade]}; "
+                f"maximum membership: {names[self.max_membership_grade]} [{self.operator}]")
+
+
+def check_membership(r: object, name: str = "membership", labels: Sequence[str] | None = None
+                     ) -> np.ndarray:
+    """Validate a membership matrix: entries in [0, 1], each row summing to 1."""
+    m = as_float_array(r, name)
+    if m.ndim == 1:
+        m = m[None, :]
+    if np.any(m < 0) or np.any(m > 1):
+        raise InputError("memberships must lie in [0, 1]", where=name)
+    sums = m.sum(axis=-1)
+    bad = np.flatnonzero(np.abs(sums.ravel() - 1) > ROW_SUM_TOLERANCE)
+    if bad.size:
+        k = int(bad[0])
+        who = labels[k] if labels is not None and k < len(labels) else f"row {k}"
+        raise InputError(f"memberships of {who} sum to {sums.ravel()[k]:.6g}; expected 1", where=name)
+    return m
+
+
+def grade_of_score(score: float, grade_scores: np.ndarray) -> int:
+    """Index of the grade whose interval holds ``score``; intervals are halfway between the
+    representative scores (for v = 87.5, 62.5, 37.5, 12.5: [75,100], [50,75), [25,50), [0,25))."""
+    v = np.asarray(grade_scores, dtype=float)
+    order = np.argsort(v)
+    mids = (v[order][1:] + v[order][:-1]) / 2
+    return int(order[np.searchsorted(mids, score, side="right")])
+
+
+def fuzzy_evaluate(weights: object, membership: object, grade_scores: object,
+                   operator: str = "weighted_average") -> FCEResult:
+    """Fuzzy comprehensive evaluation of one layer.
+
+    Parameters
+    ----------
+    weights
+        Indicator weights A (k,), normalised to sum 1.
+    membership
+        Membership matrix R (k x m); each row sums to 1.
+    grade_scores
+        Representative score of each grade, v (m,), e.g. (87.5, 62.5, 37.5, 12.5).
+    operator
+        One of :data:`OPERATORS`.
+    """
+    a = as_float_array(weights, "weights", ndim=1)
+    if np.any(a < 0) or a.sum() <= 0:
+        raise InputError("weights must be non-negative with a positive sum", where="weights")
+    a = a / a.sum()
+    r = check_membership(membership)
+    v = as_float_array(grade_scores, "grade_scores", ndim=1)
+    if r.shape != (len(a), len(v)):
+        raise InputError(f"membership has shape {r.shape}; expected ({len(a)}, {len(v)}) "
+                         "(indicators x grades)", where="membership")
+    raw = compose(a, r, operator)
+    b = normalise_rows(raw)
+    score = float(b @ v)
+    return FCEResult(b, raw, v, score, grade_of_score(score, v), int(np.argmax(b)), operator)
+
+
+def membership_from_votes(counts: object, n_experts: int | None = None,
+                          labels: Sequence[str] | None = None) -> np.ndarray:
+    """Share of experts putting each indicator (row) in each grade (column)."""
+    c = as_float_array(counts, "counts", ndim=2)
+    names = labels if labels is not None else [f"row {k}" for k in range(len(c))]
+    for k, row in enumerate(c):
+        if np.any(row < 0) or np.any(row != np.round(row)):
+            raise InputError(f"vote counts must be non-negative whole numbers, got {row.tolist()}",
+                             where=f"votes of {names[k]}")
+    totals = c.sum(axis=1)
+    expected = n_experts if n_experts is not None else int(totals[0])
+    for k, t in enumerate(totals):
+        if t != expected:
+            raise InputError(f"votes add up to {int(t)}; expected {expected} experts",
+                             where=f"votes of {names[k]}")
+    if expected <= 0:
+        raise InputError("no votes", where="counts")
+    return c / expected
+
+
+def _membership_nodes(edges: np.ndarray, shape: str) -> tuple[np.ndarray, np.ndarray]:
+    """Abscissae and grade indices at which membership is exactly one grade."""
+    lo, hi = edges[:-1], edges[1:]
+    if shape == "triangular":
+        return (lo + hi) / 2, np.arange(len(lo))
+    q = (hi - lo) / 4
+    xs = np.column_stack([lo + q, hi - q]).ravel()
+    return xs, np.repeat(np.arange(len(lo)), 2)
+
+
+def membership_from_values(values: object, intervals: object, shape: str = "trapezoidal"
+                           ) -> np.ndarray:
+    """Memberships of indicator values in grades defined by warning intervals.
+
+    Parameters
+    ----------
+    values
+        (n,) or (n, k) values; column i belongs to indicator i.
+    intervals
+        (k, m + 1) grade edges in value space for m grades, strictly monotone per row
+        (increasing or decreasing). Grade g spans ``edges[g]..edges[g+1]``.
+    shape
+        ``"trapezoidal"``: full membership in the middle half of each interval, linear
+        transitions across the edges; ``"triangular"``: peaks at interval midpoints.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, k, m) memberships; every row sums to 1 (a partition of unity).
+    """
+    if shape not in ("trapezoidal", "triangular"):
+        raise InputError(f"unknown shape {shape!r}; expected trapezoidal or triangular", where="shape")
+    e = as_float_array(intervals, "intervals", ndim=2)
+    x = np.asarray(values, dtype=float)
+    x = x[:, None] if x.ndim == 1 else x
+    if x.shape[1] != e.shape[0]:
+        raise InputError(f"{x.shape[1]} value columns for {e.shape[0]} indicators", where="values")
+    m = e.shape[1] - 1
+    out = np.zeros((x.shape[0], e.shape[0], m))
+    for i, edges in enumerate(e):
+        d = np.diff(edges)
+        if not (np.all(d > 0) or np.all(d < 0)):
+            raise InputError(f"edges {edges.tolist()} must be strictly monotone", where=f"intervals[{i}]")
+        xs, grades = _membership_nodes(edges if d[0] > 0 else edges[::-1], shape)
+        if d[0] < 0:
+            grades = (m - 1) - grades
+        for g in range(m):
+            out[:, i, g] = np.interp(x[:, i], xs, (grades == g).astype(float))
+    return out
