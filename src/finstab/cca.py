@@ -97,7 +97,7 @@ def _newton(x, y, j, sj, d, r, t, active):
     return x, y
 
 
-def _fixed_point(x, y, j, sj, d, r, t, mask, iterations=200):
+def _fixed_point(x, y, j, sj, d, r, t, iterations=200):
     """KMV-style iteration: for fixed sigma_A solve the call equation for A, then update sigma_A."""
     for _ in range(iterations):
         a, s = np.exp(x), np.exp(y)
@@ -105,9 +105,7 @@ def _fixed_point(x, y, j, sj, d, r, t, mask, iterations=200):
             d1 = _d1(a, s, d, r, t)
             f = a * ndtr(d1) - d * np.exp(-r * t) * ndtr(d1 - s * np.sqrt(t)) - j
             a = np.maximum(a - f / np.maximum(ndtr(d1), 1e-12), j)
-        s_new = sj * j / (ndtr(_d1(a, s, d, r, t)) * a)
-        x = np.where(mask, np.log(a), x)
-        y = np.where(mask, np.log(s_new), y)
+        x, y = np.log(a), np.log(sj * j / (ndtr(_d1(a, s, d, r, t)) * a))
     return x, y
 
 
@@ -186,7 +184,8 @@ def merton_solve(equity: Any, equity_vol: Any, default_point: Any, r: Any, T: An
     f1, f2, *_ = _residuals(x, y, j, sj, d, rr, t)
     stuck = ~(np.maximum(np.abs(f1), np.abs(f2)) <= 1e-10)
     if stuck.any():
-        x, y = _fixed_point(x, y, j, sj, d, rr, t, stuck)
+        k = np.flatnonzero(stuck)
+        x[k], y[k] = _fixed_point(x[k], y[k], j[k], sj[k], d[k], rr[k], t[k])
         x, y = _newton(x, y, j, sj, d, rr, t, stuck)
     f1, f2, a, s, d1 = _residuals(x, y, j, sj, d, rr, t)
     resid = np.maximum(np.abs(f1), np.abs(f2))

@@ -42,7 +42,7 @@ def check_positive(arr: np.ndarray, name: str, *, strict: bool = True,
         idx = int(np.flatnonzero(bad.ravel())[0])
         who = f"entity {labels[idx]!r}" if labels is not None else f"index {idx}"
         need = "> 0" if strict else ">= 0"
-        raise InputError(f"{who} has value {arr.ravel()[idx]!r}; expected {need}", where=name)
+        raise InputError(f"{who} has value {float(arr.ravel()[idx]):g}; expected {need}", where=name)
     return arr
 
 

@@ -8,6 +8,7 @@ import typer
 import yaml
 
 from finstab.cli.common import LangOption, console, handle_errors, rich_table
+from finstab.cli.fund import fund_app
 from finstab.errors import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -15,6 +16,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                        "fund sizing, contagion).")
 systems_app = typer.Typer(no_args_is_help=True, help="List and show indicator systems.")
 app.add_typer(systems_app, name="systems")
+app.add_typer(fund_app, name="fund")
 
 
 def _grade_styles(system, lang: str) -> dict[str, dict[str, str]]:

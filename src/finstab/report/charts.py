@@ -103,3 +103,30 @@ def bar_chart(labels: list[str], series: dict[str, list[float]], title: str,
     if len(series) > 1:
         ax.legend(fontsize=8)
     return figure_to_data_uri(fig)
+
+
+def tile_map(cells: pd.DataFrame, value: str, label: str, title: str, fmt: str = "{:.0f}",
+             categorical: bool = False) -> str:
+    """China's 31 provinces as a tile grid (columns col, row, name, ``value``)."""
+    setup_cjk_font()
+    fig, ax = plt.subplots(figsize=(7.5, 6.2))
+    vals = cells[value].to_numpy(dtype=float)
+    cmap = plt.get_cmap("YlOrRd", 3) if categorical else plt.get_cmap("YlOrRd")
+    lo, hi = np.nanmin(vals), np.nanmax(vals)
+    norm = matplotlib.colors.Normalize(lo, hi if hi > lo else lo + 1)
+    for _, c in cells.iterrows():
+        colour = cmap(norm(c[value]))
+        ax.add_patch(plt.Rectangle((c["col"], -c["row"]), 0.95, 0.95, color=colour))
+        dark = norm(c[value]) > 0.6
+        ax.text(c["col"] + 0.47, -c["row"] + 0.6, c["name"], ha="center", va="center", fontsize=9,
+                color="white" if dark else "black")
+        ax.text(c["col"] + 0.47, -c["row"] + 0.28, fmt.format(c[value]), ha="center", va="center",
+                fontsize=7, color="white" if dark else "black")
+    ax.set_xlim(0, cells["col"].max() + 1)
+    ax.set_ylim(-cells["row"].max(), 1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    fig.colorbar(sm, ax=ax, shrink=0.6, label=label)
+    ax.set_title(title)
+    return figure_to_data_uri(fig)

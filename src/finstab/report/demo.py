@@ -6,7 +6,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from finstab.pipelines import run_fce, run_monitor
+from finstab.pipelines import run_fce, run_fund_sizing, run_monitor
+from finstab.report.fund_section import fund_section
 from finstab.report.html import write_report
 from finstab.report.monitor_section import fce_section, monitor_section
 from finstab.samples import sample_path
@@ -28,4 +29,8 @@ def run_demo(out_dir: str | Path, lang: str = "zh", console: Console | None = No
     sections.append(fce_section(votes, lang, "fce", "— 专家投票 expert votes"))
     values = run_fce("guangxi", data=sample_path("guangxi_values.csv"))
     sections.append(fce_section(values, lang, "fce-values", "— 指标数值 indicator values"))
+    say("fund: contingent-claims sizing, 31 provinces x 4 sectors, Monte Carlo 2020")
+    fund = run_fund_sizing(sample_path("cca"), mc_year=2020, n_sims=50_000, seed=7)
+    fund.write(out / "fund", 2020)
+    sections.append(fund_section(fund, 2020, lang))
     return write_report(out / "report.html", TITLE[lang], sections, lang)

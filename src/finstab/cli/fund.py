@@ -1,0 +1,43 @@
+"""``finstab fund``: stability-fund sizing (and, later, financing plans)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from finstab.cli.common import console, handle_errors, rich_table
+
+fund_app = typer.Typer(no_args_is_help=True, help="Stability-fund sizing by contingent-claims analysis.")
+
+
+@fund_app.command("size")
+@handle_errors
+def size_command(
+    data: Path = typer.Option(..., "--data", help="Folder with balance_sheets.csv and market.csv."),
+    year: int = typer.Option(2020, "--year", help="Year to report."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Tail probability of the VaR."),
+    tier_method: str = typer.Option("quantile", "--tiers", help="quantile (tertiles) or jenks."),
+    conventions: Path | None = typer.Option(None, "--conventions", help="Sector conventions YAML."),
+    mc: int = typer.Option(0, "--mc", help="Monte Carlo scenarios for the system fund (0: none)."),
+    seed: int = typer.Option(0, "--seed", help="Monte Carlo seed."),
+    dask: str | None = typer.Option(None, "--dask", help="'local' for a LocalCluster or a scheduler address."),
+    out: Path | None = typer.Option(None, "--out", help="Directory for CSV and Excel results."),
+) -> None:
+    """Fund size per sector and province: ranking, tiers, sector allocation, normality."""
+    from finstab.pipelines import run_fund_sizing
+
+    res = run_fund_sizing(data, alpha=alpha, tier_method=tier_method, conventions=conventions,
+                          mc_year=year, n_sims=mc, seed=seed, scheduler=dask)
+    console.print(rich_table(res.province_ranking(year), f"Provinces by fund size, {year} (100 million yuan)"))
+    console.print(rich_table(res.sector_allocation(year), f"Sector allocation, {year}", digits=4))
+    jb = res.normality
+    console.print(f"Jarque-Bera on log market values: {int(jb['lognormal_not_rejected_5pct'].sum())} of "
+                  f"{len(jb)} series not rejected at 5 % (p-values in jarque_bera.csv)")
+    if res.monte_carlo is not None:
+        console.print(rich_table(res.monte_carlo.to_frame().head(5), "Monte Carlo: system and sectors",
+                                 digits=4))
+    console.print(res.provenance.describe(), style="dim")
+    if out is not None:
+        for p in res.write(out, year):
+            console.print(f"wrote {p}")

@@ -1,0 +1,179 @@
+"""Sector conventions (YAML) and the compiler from book balance sheets to CCA balance sheets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy.special import ndtr
+
+from finstab.cca import merton_solve
+from finstab.configs import config_path
+from finstab.errors import ConfigError, DataError
+from finstab.validate import require_columns
+
+KEYS = ["province", "year", "sector"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EquitySpec(_Strict):
+    field: str
+    multiplier: str | None = None
+
+
+class DebtDiscountSpec(_Strict):
+    book: str
+    loan_rate: str
+    discount_rate: str
+    term: str
+
+
+class SectorConvention(_Strict):
+    id: str
+    name_zh: str
+    name_en: str
+    method: Literal["merton", "discounted_debt"] = "merton"
+    equity: EquitySpec
+    equity_vol: str | None = None
+    asset_vol: str | None = None
+    default_point: dict[str, float] = Field(min_length=1)
+    debt_discount: DebtDiscountSpec | None = None
+    fund_base: Literal["assets", "liabilities"]
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _check_method(self) -> SectorConvention:
+        if self.method == "merton" and self.equity_vol is None:
+            raise ValueError("merton sectors need equity_vol")
+        if self.method == "discounted_debt" and (self.asset_vol is None or self.debt_discount is None):
+            raise ValueError("discounted_debt sectors need asset_vol and debt_discount")
+        return self
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+    def fields(self) -> set[str]:
+        out = {self.equity.field, *self.default_point}
+        out |= {f for f in (self.equity.multiplier, self.equity_vol, self.asset_vol) if f}
+        if self.debt_discount:
+            out |= set(self.debt_discount.model_dump().values())
+        return out
+
+
+class SectorConventions(_Strict):
+    risk_free: str = "risk_free"
+    horizon: float = Field(default=1.0, gt=0)
+    sectors: list[SectorConvention] = Field(min_length=1)
+
+    def sector(self, sid: str) -> SectorConvention:
+        for s in self.sectors:
+            if s.id == sid:
+                return s
+        raise ConfigError(f"unknown sector {sid!r}; have {[s.id for s in self.sectors]}",
+                          where="sector")
+
+
+def load_conventions(path: str | Path | None = None) -> SectorConventions:
+    """The shipped conventions, or a user YAML file."""
+    p = Path(path) if path is not None else config_path("cca_sectors.yaml")
+    if not p.is_file():
+        raise ConfigError("file not found", where=str(p))
+    try:
+        return SectorConventions.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
+    except ValidationError as exc:
+        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(msgs, where=str(p)) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}", where=str(p)) from None
+
+
+def _column(frame: pd.DataFrame, name: str, source: str) -> np.ndarray:
+    if name not in frame.columns:
+        raise DataError(f"missing column {name!r}", where=source)
+    col = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(col).any():
+        r = frame.iloc[int(np.flatnonzero(np.isnan(col))[0])]
+        raise DataError(f"column {name!r} is empty or not a number at "
+                        f"({r['province']}, {r['year']}, {r['sector']})", where=source)
+    return col
+
+
+def compile_cca(balance_sheets: pd.DataFrame, market: pd.DataFrame,
+                conventions: SectorConventions | None = None) -> pd.DataFrame:
+    """Contingent-claims balance sheet per (province, year, sector).
+
+    Parameters
+    ----------
+    balance_sheets
+        Book values per province, year and sector (columns named by the conventions).
+    market
+        Market inputs per year (risk-free rate, market/book ratios, volatilities, ...).
+    conventions
+        Sector conventions; the shipped ones by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Keys plus equity, equity_vol, default_point, asset_value, asset_vol, debt_value,
+        distance_to_default, default_probability and ``market_value``: the value S the fund
+        covers (assets for the financial sector, liabilities otherwise).
+    """
+    conv = conventions or load_conventions()
+    bs_src = balance_sheets.attrs.get("source", "balance sheets")
+    mk_src = market.attrs.get("source", "market inputs")
+    require_columns(balance_sheets.columns, KEYS, bs_src)
+    require_columns(market.columns, ["year", conv.risk_free], mk_src)
+    if market["year"].duplicated().any():
+        raise DataError(f"year {market['year'][market['year'].duplicated()].iloc[0]} appears twice",
+                        where=mk_src)
+    dup = balance_sheets.duplicated(KEYS)
+    if dup.any():
+        r = balance_sheets[dup].iloc[0]
+        raise DataError(f"duplicate row ({r['province']}, {r['year']}, {r['sector']})", where=bs_src)
+    missing_years = sorted(set(balance_sheets["year"]) - set(market["year"]))
+    if missing_years:
+        raise DataError(f"no market inputs for years {missing_years}", where=mk_src)
+    unknown = sorted(set(balance_sheets["sector"]) - {s.id for s in conv.sectors})
+    if unknown:
+        raise DataError(f"sectors {unknown} have no convention", where=bs_src)
+    merged = balance_sheets.merge(market, on="year", how="left", suffixes=("", "_market"))
+    merged.attrs["source"] = f"{bs_src} + {mk_src}"
+    parts = [_compile_sector(merged[merged["sector"] == s.id], s, conv) for s in conv.sectors
+             if (merged["sector"] == s.id).any()]
+    return pd.concat(parts, ignore_index=True).sort_values(KEYS, ignore_index=True)
+
+
+def _compile_sector(rows: pd.DataFrame, sector: SectorConvention, conv: SectorConventions
+                    ) -> pd.DataFrame:
+    src = rows.attrs.get("source", "data")
+    col = lambda name: _column(rows, name, src)  # noqa: E731
+    equity = col(sector.equity.field)
+    if sector.equity.multiplier:
+        equity = equity * col(sector.equity.multiplier)
+    default_point = sum(w * col(f) for f, w in sector.default_point.items())
+    r, t = col(conv.risk_free), np.full(len(rows), conv.horizon)
+    labels = [f"({p}, {y}, {sector.id})" for p, y in zip(rows["province"], rows["year"], strict=True)]
+    out = rows[KEYS].reset_index(drop=True)
+    if sector.method == "merton":
+        res = merton_solve(equity, col(sector.equity_vol), default_point, r, t, labels=labels)
+        asset, vol, debt = res.asset_value, res.asset_vol, res.debt_value
+        equity_vol, dd = res.equity_vol, res.distance_to_default
+    else:
+        dd_spec = sector.debt_discount
+        term = col(dd_spec.term)
+        debt = col(dd_spec.book) * ((1 + col(dd_spec.loan_rate)) / (1 + col(dd_spec.discount_rate))) ** term
+        asset, vol = equity + debt, col(sector.asset_vol)
+        equity_vol = np.full(len(rows), np.nan)
+        dd = (np.log(asset / default_point) + (r - 0.5 * vol**2) * t) / (vol * np.sqrt(t))
+    out = out.assign(equity=equity, equity_vol=equity_vol, default_point=default_point,
+                     asset_value=asset, asset_vol=vol, debt_value=debt, distance_to_default=dd,
+                     default_probability=ndtr(-dd),
+                     market_value=asset if sector.fund_base == "assets" else debt)
+    return out

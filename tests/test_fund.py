@@ -1,0 +1,169 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+from typer.testing import CliRunner
+
+from finstab.cli.main import app
+from finstab.errors import DataError, InputError
+from finstab.fund import (
+    es_fund_size,
+    jarque_bera,
+    log_moments,
+    monte_carlo_fund,
+    shares,
+    tiers,
+    var_fund_size,
+)
+from finstab.io import read_table
+from finstab.pipelines import run_fund_sizing
+from finstab.samples import sample_path
+from finstab.sectors import compile_cca
+
+
+def test_var_closed_form():
+    s0, mu, sigma = 100.0, 0.06, 0.25
+    z = stats.norm.ppf(0.05)  # -1.6449
+    expected = s0 * np.exp(mu)
+    quantile = stats.lognorm(s=sigma, scale=s0 * np.exp(mu - sigma**2 / 2)).ppf(0.05)
+    assert quantile == pytest.approx(s0 * np.exp(mu - sigma**2 / 2 + sigma * z))
+    assert var_fund_size(s0, mu, sigma) == pytest.approx(expected - quantile, rel=1e-12)
+    assert var_fund_size(s0, mu, 0.0) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_es_closed_form_against_numerical_integral():
+    s0, mu, sigma = 50.0, 0.03, 0.3
+    dist = stats.lognorm(s=sigma, scale=s0 * np.exp(mu - sigma**2 / 2))
+    q = dist.ppf(0.05)
+    tail_mean = dist.expect(lambda x: x, ub=q) / 0.05
+    assert es_fund_size(s0, mu, sigma) == pytest.approx(s0 * np.exp(mu) - tail_mean, rel=1e-6)
+    assert es_fund_size(s0, mu, sigma) > var_fund_size(s0, mu, sigma)
+
+
+def test_log_moments():
+    path = 100 * np.exp(np.cumsum([0, 0.1, 0.05, 0.15, 0.1]))
+    mu, sigma = log_moments(path)
+    changes = np.array([0.1, 0.05, 0.15, 0.1])
+    assert sigma == pytest.approx(changes.std(ddof=1))
+    assert mu == pytest.approx(changes.mean() + sigma**2 / 2)
+
+
+def test_jarque_bera_equals_scipy():
+    x = np.random.default_rng(3).normal(size=50)
+    res = stats.jarque_bera(x)
+    assert jarque_bera(x) == (pytest.approx(res.statistic), pytest.approx(res.pvalue))
+
+
+@given(st.lists(st.sampled_from([1.0, 2.0, 3.0, 5.0]), min_size=3, max_size=40))
+def test_tiers_stable_under_ties(values):
+    t = tiers(values)
+    for v in set(values):
+        assert len(set(t[np.array(values) == v])) == 1
+    order = np.argsort(values, kind="stable")
+    assert np.all(np.diff(t[order]) >= 0)
+    assert set(t) <= {1, 2, 3}
+
+
+def test_tertiles_and_jenks():
+    x = np.arange(1, 31, dtype=float)
+    np.testing.assert_array_equal(np.bincount(tiers(x))[1:], [10, 10, 10])
+    jenks = tiers(np.r_[np.ones(5), np.full(5, 10.0), np.full(5, 100.0)], method="jenks")
+    np.testing.assert_array_equal(jenks, np.repeat([1, 2, 3], 5))
+
+
+def test_shares_sum_to_one():
+    np.testing.assert_allclose(shares([1, 3, 6]).sum(), 1)
+    with pytest.raises(InputError):
+        shares([0, 0])
+
+
+def test_monte_carlo_converges_to_closed_form_with_perfect_correlation():
+    s0 = np.array([100.0, 50.0, 30.0])
+    mc = monte_carlo_fund(s0, 0.05, 0.2, np.ones((3, 3)), n_sims=400_000, seed=11)
+    # perfectly correlated parts with equal drift and volatility: the total is lognormal
+    assert mc.var_fund[0] == pytest.approx(var_fund_size(180.0, 0.05, 0.2), rel=0.01)
+    assert mc.es_fund[0] == pytest.approx(es_fund_size(180.0, 0.05, 0.2), rel=0.01)
+    assert mc.diversification_benefit[0] == pytest.approx(0.0, abs=0.01)
+
+
+def test_monte_carlo_same_seed_same_result_any_chunking():
+    args = (np.array([10.0, 20.0]), 0.02, np.array([0.1, 0.3]), np.array([[1, 0.4], [0.4, 1]]))
+    a = monte_carlo_fund(*args, n_sims=20_000, chunk=5_000, seed=5)
+    b = monte_carlo_fund(*args, n_sims=20_000, chunk=5_000, seed=5)
+    np.testing.assert_array_equal(a.var_fund, b.var_fund)
+    assert 0 < a.diversification_benefit[0] < 1
+
+
+def test_monte_carlo_on_dask_matches_local():
+    distributed = pytest.importorskip("dask.distributed")
+    args = (np.array([10.0, 20.0]), 0.02, np.array([0.1, 0.3]), np.array([[1, 0.4], [0.4, 1]]))
+    local = monte_carlo_fund(*args, n_sims=20_000, chunk=5_000, seed=5)
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = monte_carlo_fund(*args, n_sims=20_000, chunk=5_000, seed=5, client=client)
+    np.testing.assert_array_equal(local.var_fund, remote.var_fund)
+
+
+@pytest.fixture(scope="module")
+def sample_result():
+    return run_fund_sizing(sample_path("cca"), mc_year=2020, n_sims=5_000)
+
+
+def test_pipeline_shares_and_tiers(sample_result):
+    y = sample_result.year(2020)
+    assert len(y) == 31 * 4
+    np.testing.assert_allclose(y.groupby("province")["share_in_province"].sum(), 1)
+    np.testing.assert_allclose(y.groupby("sector")["share_in_sector"].sum(), 1)
+    assert set(y["tier"]) == {1, 2, 3}
+    np.testing.assert_allclose(sample_result.province_ranking(2020)["share"].sum(), 1)
+    row = y.iloc[0]
+    assert row["fund"] == pytest.approx(var_fund_size(row["market_value"], row["mu"], row["sigma"]))
+    assert sample_result.provenance.synthetic
+    assert sample_result.monte_carlo.group_names[0] == "system"
+    with pytest.raises(InputError, match="no fund sizes for 1999"):
+        sample_result.year(1999)
+
+
+def test_compiler_uses_conventions():
+    bs = read_table(sample_path("cca/balance_sheets.csv"))
+    mk = read_table(sample_path("cca/market.csv"))
+    cca = compile_cca(bs, mk)
+    corp = bs[(bs["sector"] == "corporate") & (bs["year"] == 2015)].iloc[0]
+    row = cca[(cca["sector"] == "corporate") & (cca["year"] == 2015) & (cca["province"] == corp["province"])]
+    assert row["default_point"].iloc[0] == pytest.approx(
+        corp["current_liabilities"] + 0.5 * corp["noncurrent_liabilities"])
+    hh = bs[(bs["sector"] == "household") & (bs["year"] == 2015)].iloc[0]
+    m = mk[mk["year"] == 2015].iloc[0]
+    got = cca[(cca["sector"] == "household") & (cca["year"] == 2015) & (cca["province"] == hh["province"])]
+    expected = hh["total_liabilities"] * ((1 + m["mortgage_rate"]) / (1 + m["household_discount_rate"])) \
+        ** m["household_loan_term"]
+    assert got["debt_value"].iloc[0] == pytest.approx(expected)
+    fin = cca[cca["sector"] == "financial"]
+    np.testing.assert_allclose(fin["market_value"], fin["asset_value"])
+
+
+def test_compiler_bad_input(tmp_path):
+    bs = read_table(sample_path("cca/balance_sheets.csv"))
+    mk = read_table(sample_path("cca/market.csv"))
+    with pytest.raises(DataError, match="missing column 'deposits'"):
+        compile_cca(bs.drop(columns="deposits"), mk)
+    with pytest.raises(DataError, match=r"no market inputs for years \[2020\]"):
+        compile_cca(bs, mk[mk["year"] < 2020])
+    bad = bs.copy()
+    bad.loc[(bad["sector"] == "financial") & (bad["province"] == "GD") & (bad["year"] == 2012), "deposits"] = -5
+    with pytest.raises(InputError, match=r"entity '\(GD, 2012, financial\)'"):
+        compile_cca(bad, mk)
+    with pytest.raises(DataError, match="duplicate row"):
+        compile_cca(pd.concat([bs, bs.iloc[[0]]]), mk)
+
+
+def test_cli_fund_size(tmp_path):
+    res = CliRunner().invoke(app, ["fund", "size", "--data", str(sample_path("cca")), "--year", "2020",
+                                   "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "Sector allocation" in res.output and "Jarque-Bera" in res.output
+    assert (tmp_path / "o" / "fund_sizes.xlsx").is_file()
+    res = CliRunner().invoke(app, ["fund", "size", "--data", str(tmp_path / "nope")])
+    assert res.exit_code == 2 and "nope" in res.output
