@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 import yaml
 
+from finstab.cli.bank import bank_app
 from finstab.cli.common import LangOption, console, handle_errors, rich_table
 from finstab.cli.fund import fund_app
 from finstab.errors import ConfigError
@@ -17,6 +18,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 systems_app = typer.Typer(no_args_is_help=True, help="List and show indicator systems.")
 app.add_typer(systems_app, name="systems")
 app.add_typer(fund_app, name="fund")
+app.add_typer(bank_app, name="bank")
 
 
 def _grade_styles(system, lang: str) -> dict[str, dict[str, str]]:

@@ -130,3 +130,17 @@ def tile_map(cells: pd.DataFrame, value: str, label: str, title: str, fmt: str =
     fig.colorbar(sm, ax=ax, shrink=0.6, label=label)
     ax.set_title(title)
     return figure_to_data_uri(fig)
+
+
+def sparkline(values: np.ndarray, threshold: float | None = None) -> str:
+    """A tiny line chart (data URI) for tables."""
+    fig, ax = plt.subplots(figsize=(1.6, 0.4))
+    ax.plot(values, lw=1.2, color="#1f4e79")
+    if threshold is not None:
+        ax.axhline(threshold, lw=0.6, color="#c0392b", ls="--")
+    ax.axis("off")
+    fig.subplots_adjust(0, 0, 1, 1)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from finstab.pipelines import run_fce, run_fund_sizing, run_monitor
+from finstab.bank.memo import build_memo, load_memo_inputs
+from finstab.pipelines import run_bank_screen, run_fce, run_fund_sizing, run_monitor
+from finstab.report.bank_section import bank_section
 from finstab.report.fund_section import fund_section
 from finstab.report.html import write_report
 from finstab.report.monitor_section import fce_section, monitor_section
@@ -33,4 +35,9 @@ def run_demo(out_dir: str | Path, lang: str = "zh", console: Console | None = No
     fund = run_fund_sizing(sample_path("cca"), mc_year=2020, n_sims=50_000, seed=7)
     fund.write(out / "fund", 2020)
     sections.append(fund_section(fund, 2020, lang))
+    say("bank screen: IN index, calibrated threshold, decision memo for CITY003")
+    screened, calibration = run_bank_screen(sample_path("banks/panel.csv"),
+                                            failures=sample_path("banks/failures.csv"))
+    sections.append(bank_section(screened, "2021Q1", calibration, lang))
+    build_memo(screened, load_memo_inputs(sample_path("banks/memo_inputs.yaml"))).write(out / "memo")
     return write_report(out / "report.html", TITLE[lang], sections, lang)

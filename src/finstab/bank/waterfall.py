@@ -1,0 +1,160 @@
+"""The order of loss absorption before the stability fund may step in.
+
+Order (PBoC reply to NPC motion No. 113; Deposit Insurance Regulations 2015; draft
+Financial Stability Law): shareholders' equity, other capital instruments (written down),
+subordinated and other unsecured creditors, then the deposit-insurance fund (insured
+deposits up to 500,000 yuan per depositor per bank) by the least-cost choice between
+paying out insured deposits and supporting a purchase and assumption, then other industry
+funds, and only then the stability fund - if the risk is systemic AND the other means are
+exhausted. Every yuan of the loss is assigned to exactly one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from finstab.errors import InputError
+
+INSURED_LIMIT_YUAN = 500_000
+
+
+def insured_amount(balances: object, limit: float = INSURED_LIMIT_YUAN) -> float:
+    """Insured deposits: sum over depositors of min(balance, limit) (balances in yuan)."""
+    b = np.asarray(balances, dtype=float)
+    if np.any(b < 0):
+        raise InputError("depositor balances must be non-negative", where="balances")
+    return float(np.minimum(b, limit).sum())
+
+
+@dataclass(frozen=True)
+class BankBalanceSheet:
+    """Claims that can absorb losses (any consistent unit, e.g. 100 million yuan)."""
+
+    equity: float
+    capital_instruments: float  # AT1 and tier-2 instruments that can be written down
+    subordinated_debt: float
+    senior_unsecured: float  # unsecured bonds and interbank liabilities
+    insured_deposits: float
+    uninsured_deposits: float
+
+    def check(self) -> None:
+        for name, value in self.__dict__.items():
+            if not np.isfinite(value) or value < 0:
+                raise InputError(f"{value!r}; expected a non-negative amount", where=f"balance_sheet.{name}")
+
+
+@dataclass(frozen=True)
+class ResolutionFunds:
+    deposit_insurance: float  # resources the deposit-insurance fund can commit
+    industry_funds: float  # other industry protection funds (securities, insurance, trust)
+    stability_fund: float
+    payout_admin_rate: float = 0.01  # DIF's cost of a payout per unit of insured deposits
+    franchise_value: float = 0.0  # premium an acquirer would pay in a purchase and assumption
+
+    def check(self) -> None:
+        for name, value in self.__dict__.items():
+            if not np.isfinite(value) or value < 0:
+                raise InputError(f"{value!r}; expected a non-negative amount", where=f"funds.{name}")
+
+
+LINES = [
+    ("equity", "股东权益", "shareholders' equity"),
+    ("capital_instruments", "其他资本工具减记", "capital instruments written down"),
+    ("subordinated_debt", "次级债权人", "subordinated creditors"),
+    ("senior_unsecured", "其他无担保债权人", "other unsecured creditors"),
+    ("acquirer_premium", "收购方溢价(收购承接)", "acquirer's premium (P&A)"),
+    ("uninsured_deposits", "未保险存款人", "uninsured depositors"),
+    ("deposit_insurance", "存款保险基金", "deposit-insurance fund"),
+    ("industry_funds", "其他行业保障基金", "other industry funds"),
+    ("stability_fund", "金融稳定保障基金", "financial stability guarantee fund"),
+    ("unabsorbed", "未吸收(需其他安排)", "unabsorbed (needs other arrangements)"),
+]
+
+
+@dataclass(frozen=True)
+class WaterfallResult:
+    loss: float
+    absorbed: pd.DataFrame  # line, name_zh, name_en, capacity, absorbed
+    resolution: str  # "payout" or "purchase_and_assumption" (or "none" when creditors suffice)
+    payout_cost: float
+    pa_cost: float
+    systemic_impact: bool
+    other_means_exhausted: bool
+
+    @property
+    def fund_may_intervene(self) -> bool:
+        """Both preconditions of the fund: systemic impact AND other means exhausted."""
+        return self.systemic_impact and self.other_means_exhausted
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.absorbed.copy()
+
+    def summary(self, lang: str = "en") -> str:
+        col = "name_zh" if lang == "zh" else "name_en"
+        lines = [f"{r[col]}: {r['absorbed']:.4g}" for _, r in self.absorbed.iterrows() if r["absorbed"] > 0]
+        return (f"loss {self.loss:.4g} -> " + "; ".join(lines) + f"\nresolution: {self.resolution} "
+                f"(payout cost {self.payout_cost:.4g}, P&A cost {self.pa_cost:.4g}); "
+                f"systemic impact {self.systemic_impact}, other means exhausted "
+                f"{self.other_means_exhausted}: fund may intervene = {self.fund_may_intervene}")
+
+
+def absorb_losses(loss: float, balance_sheet: BankBalanceSheet, funds: ResolutionFunds, *,
+                  systemic_impact: bool = False, bail_in_uninsured: bool = False) -> WaterfallResult:
+    """Assign a loss to the statutory layers in order; see the module docstring.
+
+    Parameters
+    ----------
+    loss
+        Loss to absorb (>= 0), in the balance sheet's unit.
+    systemic_impact
+        Whether the quantitative and qualitative evidence shows systemic impact.
+    bail_in_uninsured
+        Let uninsured depositors bear losses before the deposit-insurance fund (a policy
+        choice the memo must state); otherwise they bear losses only under a payout.
+    """
+    if not np.isfinite(loss) or loss < 0:
+        raise InputError(f"{loss!r}; expected a non-negative loss", where="loss")
+    balance_sheet.check()
+    funds.check()
+    absorbed = dict.fromkeys((key for key, *_ in LINES), 0.0)
+    capacity = dict.fromkeys(absorbed, np.nan)
+    remaining = float(loss)
+
+    def take(line: str, cap: float) -> None:
+        nonlocal remaining
+        capacity[line] = cap
+        part = min(remaining, cap)
+        absorbed[line] += part
+        remaining -= part
+
+    for line in ("equity", "capital_instruments", "subordinated_debt", "senior_unsecured"):
+        take(line, getattr(balance_sheet, line))
+    if bail_in_uninsured:
+        take("uninsured_deposits", balance_sheet.uninsured_deposits)
+    deposits = balance_sheet.insured_deposits + balance_sheet.uninsured_deposits
+    share_insured = balance_sheet.insured_deposits / deposits if deposits > 0 else 0.0
+    payout_cost = remaining * share_insured + funds.payout_admin_rate * balance_sheet.insured_deposits
+    pa_cost = max(remaining - funds.franchise_value, 0.0)
+    resolution = "none"
+    if remaining > 0:
+        if pa_cost <= payout_cost:
+            resolution = "purchase_and_assumption"
+            take("acquirer_premium", funds.franchise_value)
+            take("deposit_insurance", funds.deposit_insurance)
+        else:
+            resolution = "payout"
+            uninsured_share = remaining * (1 - share_insured)
+            take("uninsured_deposits", uninsured_share)
+            take("deposit_insurance", funds.deposit_insurance)
+    take("industry_funds", funds.industry_funds)
+    other_means_exhausted = remaining > 0
+    if systemic_impact and other_means_exhausted:
+        take("stability_fund", funds.stability_fund)
+    absorbed["unabsorbed"] = remaining
+    frame = pd.DataFrame([{"line": key, "name_zh": zh, "name_en": en, "capacity": capacity[key],
+                           "absorbed": absorbed[key]} for key, zh, en in LINES])
+    return WaterfallResult(float(loss), frame, resolution, payout_cost, pa_cost, bool(systemic_impact),
+                           bool(other_means_exhausted))

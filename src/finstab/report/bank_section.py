@@ -1,0 +1,34 @@
+"""Report section for the bank screen: calibration summary and the IN watch list with sparklines."""
+
+from __future__ import annotations
+
+import html
+
+from finstab.bank import CalibrationResult, ScreenResult
+from finstab.report.charts import sparkline
+from finstab.report.html import Block, Section
+
+TITLE = {"zh": "稳保基金银行筛查 (IN 指数)", "en": "Bank screen for the stability fund (IN index)"}
+
+
+def bank_section(result: ScreenResult, quarter: str, calibration: CalibrationResult | None = None,
+                 lang: str = "zh") -> Section:
+    sec = Section("bank", f"{TITLE[lang]} {quarter}", synthetic=result.provenance.synthetic)
+    if calibration is not None:
+        sec.text(calibration.summary())
+    watch = result.watch_list(quarter)
+    rows = []
+    for _, r in watch.iterrows():
+        path = result.bank(r["bank"])["in"].to_numpy()[-16:]
+        cells = [html.escape(str(r["bank"])), html.escape(str(r["bank_type"])), f"{r['in']:.5f}",
+                 f"{r['trend_4q']:.5f}", f'<img src="{sparkline(path, result.threshold)}" alt="IN path">',
+                 "✔" if r["above_threshold"] else "", "✔" if r["abnormal_volatility"] else "",
+                 "<b>✔</b>" if r["systemic_evidence"] else ""]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = ["bank", "type 类型", "IN", "4q trend 趋势", "IN path 路径", "above 超阈值", "volatile 异常波动",
+            "systemic 系统性"]
+    table = ("<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>")
+    sec.blocks.append(Block("table", table))
+    sec.text(f"{len(result.dsibs['bank'].unique())} D-SIBs listed apart (the IN index is for non-D-SIBs).")
+    sec.provenance.append(result.provenance.describe())
+    return sec
