@@ -9,6 +9,7 @@ import yaml
 
 from finstab.cli.bank import bank_app
 from finstab.cli.common import LangOption, console, handle_errors, rich_table
+from finstab.cli.contagion import contagion_command
 from finstab.cli.fund import fund_app
 from finstab.errors import ConfigError
 
@@ -19,6 +20,7 @@ systems_app = typer.Typer(no_args_is_help=True, help="List and show indicator sy
 app.add_typer(systems_app, name="systems")
 app.add_typer(fund_app, name="fund")
 app.add_typer(bank_app, name="bank")
+app.command("contagion")(contagion_command)
 
 
 def _grade_styles(system, lang: str) -> dict[str, dict[str, str]]:
