@@ -11,6 +11,7 @@ from finstab.cli.bank import bank_app
 from finstab.cli.common import LangOption, console, handle_errors, rich_table
 from finstab.cli.contagion import contagion_command
 from finstab.cli.fund import fund_app
+from finstab.cli.warn import warn_command
 from finstab.errors import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -21,6 +22,7 @@ app.add_typer(systems_app, name="systems")
 app.add_typer(fund_app, name="fund")
 app.add_typer(bank_app, name="bank")
 app.command("contagion")(contagion_command)
+app.command("warn")(warn_command)
 
 
 def _grade_styles(system, lang: str) -> dict[str, dict[str, str]]:

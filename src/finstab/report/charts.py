@@ -58,6 +58,8 @@ def trend_chart(scores: pd.DataFrame, columns: dict[str, str], grades, title: st
     for col, label in columns.items():
         ax.plot(x, scores[col], marker="o", lw=2 if col == "total" else 1.3, label=label)
     ax.set_ylim(0, 100)
+    step = max(1, len(x) // 10)
+    ax.set_xticks(range(0, len(x), step), list(x)[::step], rotation=30 if step > 1 else 0, fontsize=8)
     ax.set_ylabel("得分 score")
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
@@ -144,3 +146,38 @@ def sparkline(values: np.ndarray, threshold: float | None = None) -> str:
     fig.savefig(buf, format="png", dpi=80)
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def network_chart(exposures, labels: list[str], size: np.ndarray, colour: np.ndarray, title: str,
+                  colour_label: str) -> str:
+    """Exposure network: node size ~ ``size``, colour ~ ``colour`` (e.g. DebtRank impact)."""
+    import networkx as nx
+
+    setup_cjk_font()
+    graph = nx.from_scipy_sparse_array(exposures, create_using=nx.DiGraph)
+    pos = nx.spring_layout(graph, seed=3, k=0.25)
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    nx.draw_networkx_edges(graph, pos, ax=ax, alpha=0.08, arrows=False, width=0.5)
+    s = 20 + 400 * (size - size.min()) / max(np.ptp(size), 1e-12)
+    nodes = nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=s, node_color=colour, cmap="YlOrRd",
+                                   edgecolors="#555", linewidths=0.3)
+    top = np.argsort(colour)[-5:]
+    nx.draw_networkx_labels(graph, pos, {int(k): labels[k] for k in top}, font_size=7, ax=ax)
+    fig.colorbar(nodes, ax=ax, shrink=0.6, label=colour_label)
+    ax.set_title(title)
+    ax.axis("off")
+    return figure_to_data_uri(fig)
+
+
+def heatmap(frame: pd.DataFrame, title: str, label: str) -> str:
+    """A labelled matrix (e.g. region-to-region exposures)."""
+    setup_cjk_font()
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    im = ax.imshow(frame.to_numpy(), cmap="Blues")
+    ax.set_xticks(range(frame.shape[1]), frame.columns, rotation=90, fontsize=7)
+    ax.set_yticks(range(frame.shape[0]), frame.index, fontsize=7)
+    ax.set_xlabel("借款方 borrower")
+    ax.set_ylabel("贷款方 lender")
+    fig.colorbar(im, ax=ax, shrink=0.6, label=label)
+    ax.set_title(title)
+    return figure_to_data_uri(fig)

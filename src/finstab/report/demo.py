@@ -7,8 +7,9 @@ from pathlib import Path
 from rich.console import Console
 
 from finstab.bank.memo import build_memo, load_memo_inputs
-from finstab.pipelines import run_bank_screen, run_fce, run_fund_sizing, run_monitor
+from finstab.pipelines import run_bank_screen, run_contagion, run_fce, run_fund_sizing, run_monitor, run_warning
 from finstab.report.bank_section import bank_section
+from finstab.report.contagion_section import contagion_section, warning_section
 from finstab.report.fund_section import fund_section
 from finstab.report.html import write_report
 from finstab.report.monitor_section import fce_section, monitor_section
@@ -40,4 +41,16 @@ def run_demo(out_dir: str | Path, lang: str = "zh", console: Console | None = No
                                             failures=sample_path("banks/failures.csv"))
     sections.append(bank_section(screened, "2021Q1", calibration, lang))
     build_memo(screened, load_memo_inputs(sample_path("banks/memo_inputs.yaml"))).write(out / "memo")
+    say("contagion: 20 % shock to Shanghai banks' external assets; early warning")
+    sections.append(contagion_section(run_contagion(sample_path("network/banks.csv"),
+                                                    sample_path("network/edges.csv"), shock=0.2, region="SH"), lang))
+    sections.append(warning_section(run_warning(events=sample_path("banks/failures.csv")),
+                                    "银行面板 bank panel" if lang == "zh" else "bank panel", "warn-banks", lang))
+    debt = run_monitor("local_debt", sample_path("themes/local_debt.csv"))
+    sections.append(monitor_section(debt, lang, anchor="local-debt", max_regions=3))
+    sections.append(warning_section(run_warning(system="local_debt", data=sample_path("themes/local_debt.csv"),
+                                                events=sample_path("themes/local_debt_events.csv"), horizon=2),
+                                    "地方债 local debt" if lang == "zh" else "local debt", "warn-debt", lang))
+    sections.append(monitor_section(run_monitor("small_banks", sample_path("themes/small_banks.csv")), lang,
+                                    anchor="small-banks"))
     return write_report(out / "report.html", TITLE[lang], sections, lang)

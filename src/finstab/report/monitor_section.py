@@ -9,16 +9,19 @@ from finstab.report.html import Section
 TITLES = {"zh": "区域金融风险监测", "en": "Regional financial risk monitor"}
 
 
-def monitor_section(result: MonitorResult, lang: str = "zh") -> Section:
+def monitor_section(result: MonitorResult, lang: str = "zh", anchor: str = "monitor",
+                    max_regions: int = 6) -> Section:
     system = result.system
-    sec = Section("monitor", f"{TITLES[lang]}: {system.name(lang)}",
+    sec = Section(anchor, f"{TITLES[lang]}: {system.name(lang)}",
                   synthetic=result.provenance.synthetic)
     sec.text(system.source)
     table = result.to_frame(1, lang)
     dims = [n for n in system.tree.nodes if n.level == 1]
     names = {"total": "总体" if lang == "zh" else "total"} | {d.id: d.name(lang) for d in dims}
-    sec.table(table.rename(columns=names))
-    for region, frame in table.groupby("region", sort=False):
+    latest = table[table["period"] == table["period"].max()]
+    sec.table((latest if table["region"].nunique() > max_regions else table).rename(columns=names))
+    worst = latest.nsmallest(max_regions, "total")["region"]
+    for region, frame in table[table["region"].isin(worst)].groupby("region", sort=False):
         sec.image(trend_chart(frame, names, system.grade_scale,
                               f"{region}: {'各维度得分趋势' if lang == 'zh' else 'scores by dimension'}"),
                   alt=f"trend {region}")

@@ -1,0 +1,163 @@
+"""Early warning by the signals approach (Kaminsky, Lizondo & Reinhart 1998).
+
+For each indicator, a signal is issued when it crosses a threshold (above, or below for
+indicators where low values are risky). With pre-crisis labels y (1 when a crisis or
+failure follows within the horizon), the counts are A = signal & y, B = signal & not y,
+C = no signal & y, D = no signal & not y. The threshold chosen minimises the
+noise-to-signal ratio NSR = [B/(B+D)] / [A/(A+C)]. Usefulness (Alessi & Detken 2011):
+U = min(mu, 1-mu) - [mu C/(A+C) + (1-mu) B/(B+D)], relative U_r = U / min(mu, 1-mu).
+The composite index sums signals weighted by 1/NSR (KLR's composite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from finstab.errors import DataError, InputError
+
+DEFAULT_QUANTILES = np.round(np.linspace(0.50, 0.98, 49), 2)
+
+
+def pre_crisis_labels(keys: pd.DataFrame, events: Mapping[object, object], horizon: int,
+                      entity: str = "entity", period: str = "period") -> pd.Series:
+    """1 where an event for the entity happens within (t, t + horizon] periods, 0 before,
+    NaN at and after the event (those rows carry no warning information)."""
+    if horizon < 1:
+        raise InputError(f"horizon = {horizon}; expected >= 1", where="horizon")
+    pos = keys.groupby(entity).cumcount()
+    event_pos = pd.Series(np.nan, index=keys.index)
+    for ent, when in events.items():
+        sel = keys[entity] == ent
+        hit = np.flatnonzero((keys.loc[sel, period] == when).to_numpy())
+        if not hit.size:
+            raise DataError(f"event period {when!r} of {ent!r} is not in the data", where="events")
+        event_pos[sel] = pos[sel].iloc[hit[0]]
+    ahead = event_pos - pos
+    return pd.Series(np.where(ahead.isna() | (ahead > horizon), 0.0,
+                              np.where(ahead >= 1, 1.0, np.nan)), index=keys.index, name="pre_crisis")
+
+
+def _counts(signals: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    yb = y.astype(bool)[:, None]
+    a = (signals & yb).sum(axis=0)
+    b = (signals & ~yb).sum(axis=0)
+    return a, b, yb.sum() - a, (~yb).sum() - b
+
+
+def _scores(a, b, c, d, mu):
+    hit = np.divide(a, a + c, out=np.zeros(a.shape), where=(a + c) > 0)
+    false = np.divide(b, b + d, out=np.zeros(b.shape), where=(b + d) > 0)
+    nsr = np.divide(false, hit, out=np.full(hit.shape, np.inf), where=hit > 0)
+    loss = mu * (1 - hit) + (1 - mu) * false
+    usefulness = min(mu, 1 - mu) - loss
+    return hit, false, nsr, usefulness
+
+
+@dataclass(frozen=True)
+class SignalResult:
+    """Per-indicator thresholds and their performance; composite index weights."""
+
+    table: pd.DataFrame
+    mu: float
+    horizon: int | None = None
+
+    def signals(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Boolean signals of each retained indicator on new data."""
+        out = {}
+        for _, r in self.table.iterrows():
+            x = pd.to_numeric(data[r["indicator"]], errors="coerce")
+            out[r["indicator"]] = (x >= r["threshold"]) if r["direction"] > 0 else (x <= r["threshold"])
+        return pd.DataFrame(out, index=data.index)
+
+    def composite(self, data: pd.DataFrame) -> pd.Series:
+        """Sum of signals weighted by 1/NSR, scaled to [0, 1] (1 = every indicator signals)."""
+        usable = self.table[np.isfinite(self.table["nsr"]) & (self.table["nsr"] < 1)]
+        if usable.empty:
+            return pd.Series(0.0, index=data.index, name="composite")
+        w = 1.0 / usable["nsr"].clip(lower=1e-6).to_numpy()
+        s = self.signals(data)[usable["indicator"]].to_numpy(dtype=float)
+        return pd.Series(s @ w / w.sum(), index=data.index, name="composite")
+
+    def summary(self) -> str:
+        cols = ["indicator", "direction", "threshold", "nsr", "hit_rate", "false_alarm_rate",
+                "relative_usefulness"]
+        return f"KLR signals (mu = {self.mu})\n{self.table[cols].round(4).to_string(index=False)}"
+
+
+def klr_signals(data: pd.DataFrame, labels: pd.Series | Sequence[float], indicators: Sequence[str],
+                directions: Mapping[str, int] | None = None, *, mu: float = 0.5,
+                quantiles: Sequence[float] = DEFAULT_QUANTILES) -> SignalResult:
+    """Threshold per indicator minimising the noise-to-signal ratio.
+
+    Parameters
+    ----------
+    data
+        One row per (entity, period) observation with the indicator columns.
+    labels
+        1 in the pre-crisis window, 0 otherwise, NaN for rows to ignore (see
+        :func:`pre_crisis_labels`).
+    directions
+        +1 when high values are risky (default), -1 when low values are.
+    quantiles
+        Candidate thresholds as quantiles of each indicator's distribution (their mirror
+        for direction -1).
+    """
+    y_all = pd.Series(np.asarray(labels, dtype=float), index=data.index)
+    keep = y_all.notna().to_numpy()
+    y = y_all[keep].to_numpy()
+    if not np.isin(y, (0, 1)).all():
+        raise DataError("labels must be 0, 1 or empty", where="labels")
+    if y.sum() == 0:
+        raise DataError("the labels never flag a crisis: no pre-crisis observation to learn from",
+                        where="labels")
+    if y.sum() == len(y):
+        raise DataError("every observation is labelled pre-crisis; nothing to compare", where="labels")
+    if not 0 < mu < 1:
+        raise InputError(f"mu = {mu}; expected a value in (0, 1)", where="mu")
+    directions = directions or {}
+    rows = []
+    for name in indicators:
+        if name not in data.columns:
+            raise DataError(f"missing indicator column {name!r}", where="data")
+        x = pd.to_numeric(data[name], errors="coerce").to_numpy()[keep]
+        ok = ~np.isnan(x)
+        sign = directions.get(name, 1)
+        if sign not in (1, -1):
+            raise InputError(f"direction of {name!r} must be +1 or -1", where="directions")
+        q = np.asarray(quantiles) if sign > 0 else 1 - np.asarray(quantiles)
+        cand = np.unique(np.quantile(x[ok], q))
+        sig = (x[ok, None] >= cand[None, :]) if sign > 0 else (x[ok, None] <= cand[None, :])
+        a, b, c, d = _counts(sig, y[ok])
+        hit, false, nsr, usefulness = _scores(a, b, c, d, mu)
+        k = int(np.argmin(np.where(np.isfinite(nsr), nsr, np.inf)))
+        rows.append({"indicator": name, "direction": sign, "threshold": cand[k], "nsr": nsr[k],
+                     "hit_rate": hit[k], "false_alarm_rate": false[k], "usefulness": usefulness[k],
+                     "relative_usefulness": usefulness[k] / min(mu, 1 - mu),
+                     "A": int(a[k]), "B": int(b[k]), "C": int(c[k]), "D": int(d[k])})
+    return SignalResult(pd.DataFrame(rows).sort_values("nsr", ignore_index=True), mu)
+
+
+def evaluate_signal(signal: pd.Series, keys: pd.DataFrame, events: Mapping[object, object], horizon: int,
+                    entity: str = "entity", period: str = "period") -> dict[str, float]:
+    """Hit rate, false-alarm rate and mean lead time (periods before the event of the first
+    signal inside the warning window) of a boolean signal."""
+    labels = pre_crisis_labels(keys, events, horizon, entity, period)
+    keep = labels.notna()
+    s, y = signal[keep].astype(bool).to_numpy(), labels[keep].to_numpy().astype(bool)
+    hit = s[y].mean() if y.any() else np.nan
+    false = s[~y].mean() if (~y).any() else np.nan
+    pos = keys.groupby(entity).cumcount()
+    leads = []
+    for ent, when in events.items():
+        sel = (keys[entity] == ent).to_numpy()
+        ev = pos[sel & (keys[period] == when).to_numpy()].iloc[0]
+        window = sel & (labels == 1).to_numpy() & signal.astype(bool).to_numpy()
+        if window.any():
+            leads.append(ev - pos[window].min())
+    return {"hit_rate": float(hit), "false_alarm_rate": float(false),
+            "events_warned": len(leads), "events": len(events),
+            "mean_lead": float(np.mean(leads)) if leads else float("nan")}
