@@ -42,10 +42,9 @@ def rich_table(df: pd.DataFrame, title: str = "", digits: int = 2,
     for col in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[col])
         table.add_column(str(col), justify="right" if numeric else "left")
-    for _, row in df.iterrows():
+    for row in df.itertuples(index=False):
         cells = []
-        for col in df.columns:
-            v = row[col]
+        for col, v in zip(df.columns, row, strict=True):
             text = f"{v:.{digits}f}" if isinstance(v, float) else str(v)
             style = (styles or {}).get(str(col), {}).get(str(v))
             cells.append(f"[{style}]{text}[/]" if style else text)

@@ -41,3 +41,39 @@ def size_command(
     if out is not None:
         for p in res.write(out, year):
             console.print(f"wrote {p}")
+
+
+@fund_app.command("plan")
+@handle_errors
+def plan_command(
+    target: float = typer.Option(..., "--target", help="Target size (100 million yuan)."),
+    years: int = typer.Option(..., "--years", help="Collection period in years."),
+    bond_yield: float = typer.Option(0.025, "--yield", help="Yield on the government bonds held."),
+    rules: Path | None = typer.Option(None, "--rules", help="Financing rules YAML."),
+    coverage: float = typer.Option(0.01, "--coverage", help="Share of the system's unexpected loss borne."),
+    sims: int = typer.Option(2000, "--sims", help="Loss scenarios."),
+    out: Path | None = typer.Option(None, "--out", help="Write the levy schedule (Excel) here."),
+) -> None:
+    """Risk-based levies, reserve path, relending bridge, central and provincial layers."""
+    from finstab.pipelines import run_financing_plan
+
+    run = run_financing_plan(target=target, years=years, bond_yield=bond_yield, rules=rules,
+                             coverage=coverage, n_sims=sims)
+    plan = run.plan
+    console.print(plan.summary())
+    first = plan.schedule[plan.schedule["year"] == 1]
+    by_bucket = first.groupby("bucket").agg(banks=("id", "size"), rate_min=("rate", "min"),
+                                            rate_max=("rate", "max"), levy=("levy", "sum")).reset_index()
+    console.print(rich_table(by_bucket, "Levies by risk bucket, year 1", digits=6))
+    console.print(rich_table(plan.reserve, "Reserve path"))
+    stats = run.scenarios.summary_stats
+    console.print(f"{stats['scenarios']:,} loss scenarios: P(reserve exhausted) = {stats['p_exhausted']:.2%}, "
+                  f"largest bridge {stats['max_bridge']:,.2f}")
+    console.print(rich_table(run.layers.sort_values("total_fund", ascending=False).head(10),
+                             f"Provincial layers and central-pool allocation (central layer {run.central_layer:,.0f})"))
+    if out is not None:
+        from finstab.io import write_excel
+
+        path = write_excel({"levies": plan.schedule, "reserve": plan.reserve, "scenarios": run.scenarios.path,
+                            "layers": run.layers}, Path(out) / "levy_schedule.xlsx")
+        console.print(f"wrote {path}")

@@ -7,9 +7,18 @@ from pathlib import Path
 from rich.console import Console
 
 from finstab.bank.memo import build_memo, load_memo_inputs
-from finstab.pipelines import run_bank_screen, run_contagion, run_fce, run_fund_sizing, run_monitor, run_warning
+from finstab.pipelines import (
+    run_bank_screen,
+    run_contagion,
+    run_fce,
+    run_financing_plan,
+    run_fund_sizing,
+    run_monitor,
+    run_warning,
+)
 from finstab.report.bank_section import bank_section
 from finstab.report.contagion_section import contagion_section, warning_section
+from finstab.report.financing_section import financing_section
 from finstab.report.fund_section import fund_section
 from finstab.report.html import write_report
 from finstab.report.monitor_section import fce_section, monitor_section
@@ -41,6 +50,8 @@ def run_demo(out_dir: str | Path, lang: str = "zh", console: Console | None = No
                                             failures=sample_path("banks/failures.csv"))
     sections.append(bank_section(screened, "2021Q1", calibration, lang))
     build_memo(screened, load_memo_inputs(sample_path("banks/memo_inputs.yaml"))).write(out / "memo")
+    say("financing: levies to a 600 (100 million yuan) target over 5 years; reserve scenarios; layers")
+    sections.append(financing_section(run_financing_plan(target=600, years=5, coverage=0.002), lang))
     say("contagion: 20 % shock to Shanghai banks' external assets; early warning")
     sections.append(contagion_section(run_contagion(sample_path("network/banks.csv"),
                                                     sample_path("network/edges.csv"), shock=0.2, region="SH"), lang))

@@ -1,0 +1,119 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from finstab.cli.main import app
+from finstab.errors import DataError, InputError
+from finstab.financing import (
+    annuity,
+    assign_layers,
+    layer_sizes,
+    load_rules,
+    lognormal_system_losses,
+    plan_levies,
+    simulate_reserve,
+)
+from finstab.fund import var_fund_size
+
+CONTRIB = pd.DataFrame({"id": ["a", "b", "c", "d"], "base": [1e4, 2e4, 5e3, 8e3],
+                        "in": [-0.01, -0.001, 0.001, 0.01], "dsib": [True, False, False, False]})
+
+
+@given(st.floats(3, 40), st.integers(1, 15), st.floats(0.0, 0.06))
+@settings(max_examples=50, deadline=None)
+def test_levies_reach_target_with_income(yearly, years, y):
+    # bases sum to 43,000: floors and caps allow 2.15 to 43 a year
+    target = yearly * sum((1 + y) ** (years - t + 1) for t in range(1, years + 1))
+    plan = plan_levies(CONTRIB, target, years, y)
+    levy = plan.yearly_levy
+    # closed form: levies at the start of each year, compounding at the bond yield
+    assert sum(levy * (1 + y) ** (years - t + 1) for t in range(1, years + 1)) == pytest.approx(target)
+    assert plan.reserve["closing"].iloc[-1] == pytest.approx(target)
+    np.testing.assert_allclose(plan.reserve["opening"] + plan.reserve["levies"] + plan.reserve["income"],
+                               plan.reserve["closing"])
+
+
+def test_rates_rise_with_risk_and_respect_floor_and_cap():
+    rules = load_rules()
+    plan = plan_levies(CONTRIB.assign(dsib=False), 60, 5, 0.02, rules)
+    first = plan.schedule[plan.schedule["year"] == 1].sort_values("risk")
+    assert np.all(np.diff(first["rate"].to_numpy()) >= 0)
+    assert first["rate"].between(rules.rates.floor, rules.rates.cap).all()
+    big = plan_levies(CONTRIB, 42, 1, 0.0, rules)  # pushes rates into the cap
+    assert big.schedule["rate"].max() <= rules.rates.cap + 1e-15
+    with pytest.raises(InputError, match="floors and caps allow only"):
+        plan_levies(CONTRIB, 1e9, 1, 0.0, rules)
+
+
+def test_dsib_pays_more_at_equal_risk():
+    c = CONTRIB.assign(**{"in": 0.0})
+    first = plan_levies(c, 50, 5).schedule.query("year == 1").set_index("id")
+    assert first.loc["a", "rate"] == pytest.approx(1.25 * first.loc["b", "rate"])
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"target": -1, "years": 5}, "positive amount"),
+    ({"target": 10, "years": 0}, "whole number of years"),
+])
+def test_bad_plans(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        plan_levies(CONTRIB, **kwargs)
+
+
+def test_contributor_without_base():
+    with pytest.raises(DataError, match="contributor 'b' has no positive assessment base"):
+        plan_levies(CONTRIB.assign(base=[1.0, 0.0, 1.0, 1.0]), 10, 5)
+
+
+def test_bridge_and_repayment_conserve_money():
+    plan = plan_levies(CONTRIB, 100, 5, 0.025)
+    losses = np.zeros((1, 12))
+    losses[0, 2] = 300.0
+    sim = simulate_reserve(plan, losses, relending_rate=0.03, repay_years=4)
+    p = sim.path
+    bridge = p["bridge"].sum()
+    # the bridge is the shortfall the reserve could not cover
+    assert bridge == pytest.approx(300.0 - p.loc[2, "opening"] - p.loc[2, "income"] - p.loc[2, "levies"])
+    # repayments discounted at the relending rate equal the bridge; nothing is left owed
+    t_bridge = int(np.argmax(p["bridge"].to_numpy() > 0))
+    pv = sum(r / 1.03 ** (k - t_bridge) for k, r in enumerate(p["repayment"]) if k > t_bridge)
+    assert pv == pytest.approx(bridge, rel=1e-10)
+    assert p["debt"].iloc[-1] == pytest.approx(0.0, abs=1e-9)
+    assert (p["repayment"] > 0).sum() == 4
+    # every yuan accounted for: reserve change = levies + income - loss + bridge
+    change = p["closing"].iloc[-1] - p["opening"].iloc[0]
+    assert change == pytest.approx((p["levies"] + p["income"] - p["loss"] + p["bridge"]).sum())
+    assert annuity(100, 0.0, 4) == 25
+
+
+def test_losses_match_fund_sizing_var():
+    losses = lognormal_system_losses(1000.0, 120.0, 0.05, 1, 400_000, seed=1)
+    assert np.quantile(losses, 0.95) == pytest.approx(120.0, rel=0.02)
+    sigma_check = var_fund_size(1000.0, 0.0, 0.0)  # zero volatility, zero fund
+    assert sigma_check == pytest.approx(0.0, abs=1e-12)
+
+
+def test_layers_add_up_and_overlaps_rejected():
+    year = pd.DataFrame({"province": ["A", "A", "B", "B"], "sector": ["financial", "household"] * 2,
+                         "fund": [10.0, 30.0, 20.0, 40.0]})
+    layers, central = layer_sizes(year)
+    assert central + layers["provincial_layer"].sum() == pytest.approx(100.0)
+    assert central == pytest.approx(0.5 * 30)
+    assert layers["central_pool_allocation"].sum() == pytest.approx(central)
+    c = CONTRIB.assign(type=["rural", "city", "large", "rural"])
+    np.testing.assert_array_equal(assign_layers(c), ["central", "provincial", "central", "provincial"])
+    with pytest.raises(DataError, match="overlapping layer assignment"):
+        assign_layers(c.assign(layer=["provincial", None, None, None]))
+
+
+def test_cli_plan(tmp_path):
+    res = CliRunner().invoke(app, ["fund", "plan", "--target", "600", "--years", "5", "--sims", "300",
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "Reserve path" in res.output and "P(reserve exhausted)" in res.output
+    assert (tmp_path / "levy_schedule.xlsx").is_file()
+    res = CliRunner().invoke(app, ["fund", "plan", "--target", "-5", "--years", "5"])
+    assert res.exit_code == 2 and "target" in res.output
