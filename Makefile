@@ -9,7 +9,7 @@ OUT ?= out
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,scale]'
+	$(BIN)/python -m pip install --quiet -e '.[all]'
 	touch $@
 
 demo: $(BIN)/.installed

@@ -11,6 +11,7 @@ from finstab.cli.bank import bank_app
 from finstab.cli.common import LangOption, console, handle_errors, rich_table
 from finstab.cli.contagion import contagion_command
 from finstab.cli.fund import fund_app
+from finstab.cli.runs import report_command, runs_app
 from finstab.cli.warn import warn_command
 from finstab.errors import ConfigError
 
@@ -23,6 +24,8 @@ app.add_typer(fund_app, name="fund")
 app.add_typer(bank_app, name="bank")
 app.command("contagion")(contagion_command)
 app.command("warn")(warn_command)
+app.add_typer(runs_app, name="runs")
+app.command("report")(report_command)
 
 
 def _grade_styles(system, lang: str) -> dict[str, dict[str, str]]:
@@ -104,6 +107,7 @@ def monitor_command(
     system: str = typer.Option("zibo", "--system", help="Preset name or YAML path."),
     out: Path | None = typer.Option(None, "--out", help="Directory for CSV and Excel results."),
     method: str = typer.Option("threshold", "--method", help="threshold or fce."),
+    store: str | None = typer.Option(None, "--store", help="Record the run in this store."),
     lang: str = LangOption,
 ) -> None:
     """Score a panel with an indicator system and print scores and grades."""
@@ -116,6 +120,11 @@ def monitor_command(
     if out is not None:
         for p in result.write(out, lang):
             console.print(f"wrote {p}")
+    if store is not None:
+        from finstab.runs import record
+        from finstab.store import Store
+
+        console.print(f"recorded run {record(Store(store), result, f'{system} on {data.name}', lang=lang)}")
 
 
 @app.command("fce")

@@ -19,21 +19,27 @@ CJK_FONT_FILES = ("NotoSansCJKsc-Regular.otf", "SimHei.ttf")
 
 
 @cache
-def setup_cjk_font() -> str:
-    """Register the CJK font shipped by the ``mplfonts`` package; return its family name."""
+def cjk_font_path() -> Path:
+    """The CJK font file shipped by the ``mplfonts`` package."""
     import mplfonts
 
     font_dir = Path(mplfonts.__file__).parent / "fonts"
     for name in CJK_FONT_FILES:
-        path = font_dir / name
-        if path.is_file():
-            font_manager.fontManager.addfont(str(path))
-            family = font_manager.FontProperties(fname=str(path)).get_name()
-            plt.rcParams["font.family"] = "sans-serif"
-            plt.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
-            plt.rcParams["axes.unicode_minus"] = False
-            return family
+        if (font_dir / name).is_file():
+            return font_dir / name
     raise RuntimeError(f"no CJK font found in {font_dir}; reinstall the 'mplfonts' package")
+
+
+@cache
+def setup_cjk_font() -> str:
+    """Register the bundled CJK font with matplotlib; return its family name."""
+    path = str(cjk_font_path())
+    font_manager.fontManager.addfont(path)
+    family = font_manager.FontProperties(fname=path).get_name()
+    plt.rcParams["font.family"] = "sans-serif"
+    plt.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
+    plt.rcParams["axes.unicode_minus"] = False
+    return family
 
 
 def figure_to_data_uri(fig: plt.Figure) -> str:

@@ -1,4 +1,5 @@
-"""The demo: every method on the embedded sample data, one bilingual HTML report."""
+"""The demo: every method on the embedded sample data, one bilingual HTML report, and every
+run recorded in ``DIR/finstab.duckdb`` for ``finstab runs`` and ``finstab serve``."""
 
 from __future__ import annotations
 
@@ -22,46 +23,68 @@ from finstab.report.financing_section import financing_section
 from finstab.report.fund_section import fund_section
 from finstab.report.html import write_report
 from finstab.report.monitor_section import fce_section, monitor_section
+from finstab.runs import record
 from finstab.samples import sample_path
+from finstab.store import Store
 
 TITLE = {"zh": "finstab 金融稳定分析演示报告", "en": "finstab financial-stability demo report"}
+STORE_NAME = "finstab.duckdb"
 
 
-def run_demo(out_dir: str | Path, lang: str = "zh", console: Console | None = None) -> Path:
-    """Run the monitor (and later modules) on the samples; write results and report.html."""
+def run_demo(out_dir: str | Path, lang: str = "zh", console: Console | None = None,
+             store: Store | None = None) -> Path:
+    """Run every module on the samples; write results, the report and the run store."""
     out = Path(out_dir)
     say = console.print if console else (lambda *_a, **_k: None)
+    store = store or Store(out / STORE_NAME)
+    zh = lang == "zh"
+
     say("monitor: Zibo preset on the sample panel")
-    result = run_monitor("zibo", sample_path("zibo_sample.csv"))
-    result.write(out / "monitor", lang)
-    sections = [monitor_section(result, lang)]
+    zibo = run_monitor("zibo", sample_path("zibo_sample.csv"))
+    zibo.write(out / "monitor", lang)
+    record(store, zibo, "zibo — sample panel", lang=lang)
+    sections = [monitor_section(zibo, lang)]
+
     say("fce: Guangxi preset on ten experts' votes and on indicator values")
     votes = run_fce("guangxi", votes=sample_path("guangxi_votes.csv"))
-    votes.write(out / "fce_votes", lang)
-    sections.append(fce_section(votes, lang, "fce", "— 专家投票 expert votes"))
     values = run_fce("guangxi", data=sample_path("guangxi_values.csv"))
-    sections.append(fce_section(values, lang, "fce-values", "— 指标数值 indicator values"))
+    votes.write(out / "fce_votes", lang)
+    record(store, votes, "guangxi — expert votes", lang=lang)
+    record(store, values, "guangxi — indicator values", lang=lang)
+    sections += [fce_section(votes, lang, "fce", "— 专家投票 expert votes"),
+                 fce_section(values, lang, "fce-values", "— 指标数值 indicator values")]
+
     say("fund: contingent-claims sizing, 31 provinces x 4 sectors, Monte Carlo 2020")
     fund = run_fund_sizing(sample_path("cca"), mc_year=2020, n_sims=50_000, seed=7)
     fund.write(out / "fund", 2020)
+    record(store, fund, "fund sizing 2020 — sample", year=2020)
     sections.append(fund_section(fund, 2020, lang))
+
     say("bank screen: IN index, calibrated threshold, decision memo for CITY003")
-    screened, calibration = run_bank_screen(sample_path("banks/panel.csv"),
-                                            failures=sample_path("banks/failures.csv"))
+    screened, calibration = run_bank_screen(sample_path("banks/panel.csv"), failures=sample_path("banks/failures.csv"))
+    record(store, screened, "bank screen — sample panel, calibrated threshold")
     sections.append(bank_section(screened, "2021Q1", calibration, lang))
     build_memo(screened, load_memo_inputs(sample_path("banks/memo_inputs.yaml"))).write(out / "memo")
+
     say("financing: levies to a 600 (100 million yuan) target over 5 years; reserve scenarios; layers")
-    sections.append(financing_section(run_financing_plan(target=600, years=5, coverage=0.002), lang))
+    financing = run_financing_plan(target=600, years=5, coverage=0.002)
+    record(store, financing, "financing plan — target 600, 5 years")
+    sections.append(financing_section(financing, lang))
+
     say("contagion: 20 % shock to Shanghai banks' external assets; early warning")
-    sections.append(contagion_section(run_contagion(sample_path("network/banks.csv"),
-                                                    sample_path("network/edges.csv"), shock=0.2, region="SH"), lang))
+    contagion = run_contagion(sample_path("network/banks.csv"), sample_path("network/edges.csv"), shock=0.2,
+                              region="SH")
+    record(store, contagion, "contagion — 20 % shock, SH")
+    sections.append(contagion_section(contagion, lang))
     sections.append(warning_section(run_warning(events=sample_path("banks/failures.csv")),
-                                    "银行面板 bank panel" if lang == "zh" else "bank panel", "warn-banks", lang))
+                                    "银行面板 bank panel" if zh else "bank panel", "warn-banks", lang))
     debt = run_monitor("local_debt", sample_path("themes/local_debt.csv"))
+    record(store, debt, "local debt — sample provinces", lang=lang)
     sections.append(monitor_section(debt, lang, anchor="local-debt", max_regions=3))
     sections.append(warning_section(run_warning(system="local_debt", data=sample_path("themes/local_debt.csv"),
                                                 events=sample_path("themes/local_debt_events.csv"), horizon=2),
-                                    "地方债 local debt" if lang == "zh" else "local debt", "warn-debt", lang))
-    sections.append(monitor_section(run_monitor("small_banks", sample_path("themes/small_banks.csv")), lang,
-                                    anchor="small-banks"))
+                                    "地方债 local debt" if zh else "local debt", "warn-debt", lang))
+    small = run_monitor("small_banks", sample_path("themes/small_banks.csv"))
+    record(store, small, "small and medium banks — sample groups", lang=lang)
+    sections.append(monitor_section(small, lang, anchor="small-banks"))
     return write_report(out / "report.html", TITLE[lang], sections, lang)

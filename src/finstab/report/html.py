@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,13 +54,34 @@ def _env() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(["html", "j2"]))
 
 
+def cjk_font_face(text: str) -> str:
+    """A @font-face rule embedding the bundled CJK font, subset to the characters of
+    ``text``, so the page shows Chinese on machines without CJK fonts (and prints to PDF)."""
+    from fontTools import subset
+
+    from finstab.report.charts import cjk_font_path
+
+    options = subset.Options()
+    options.flavor = None
+    options.name_IDs = ["*"]
+    font = subset.load_font(str(cjk_font_path()), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted({c for c in text if ord(c) > 0x2000})) or "中")
+    subsetter.subset(font)
+    buf = io.BytesIO()
+    font.save(buf)
+    data = base64.b64encode(buf.getvalue()).decode()
+    return (f"@font-face {{ font-family: 'finstab-cjk'; src: url(data:font/otf;base64,{data}) "
+            "format('opentype'); }")
+
+
 def render_report(title: str, sections: list[Section], lang: str = "zh") -> str:
-    """Render sections into one HTML page."""
-    return _env().get_template("report.html.j2").render(
-        title=title, sections=sections, lang=lang,
-        synthetic=any(s.synthetic for s in sections),
-        synthetic_text=SYNTHETIC_TEXT["zh" if lang == "zh" else "en"],
-        footer=f"finstab {finstab.__version__}")
+    """Render sections into one HTML page with the CJK glyphs it uses embedded."""
+    context = dict(title=title, sections=sections, lang=lang, synthetic=any(s.synthetic for s in sections),
+                   synthetic_text=SYNTHETIC_TEXT["zh" if lang == "zh" else "en"],
+                   footer=f"finstab {finstab.__version__}")
+    page = _env().get_template("report.html.j2").render(font_face="", **context)
+    return _env().get_template("report.html.j2").render(font_face=cjk_font_face(page), **context)
 
 
 def write_report(path: str | Path, title: str, sections: list[Section], lang: str = "zh") -> Path:

@@ -1,0 +1,67 @@
+"""``finstab runs`` and ``finstab report``: browse stored runs, diff them, render reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from finstab.cli.common import LangOption, console, handle_errors, rich_table
+
+runs_app = typer.Typer(no_args_is_help=True, help="Stored analysis runs (DuckDB by default).")
+StoreOption = typer.Option(None, "--store", help="Store file or SQLAlchemy URL (default: $FINSTAB_STORE "
+                           "or ./finstab.duckdb).")
+
+
+@runs_app.command("list")
+@handle_errors
+def list_command(store: str | None = StoreOption, kind: str | None = typer.Option(None, "--kind")) -> None:
+    """Runs, newest first, with their provenance hashes."""
+    from finstab.store import Store
+
+    console.print(rich_table(Store(store).runs(kind), "runs"))
+
+
+@runs_app.command("show")
+@handle_errors
+def show_command(run: str, store: str | None = StoreOption, rows: int = typer.Option(10, "--rows")) -> None:
+    """Provenance, parameters and the head of every table of a run (id or unique prefix)."""
+    from finstab.store import Store
+
+    stored = Store(store).run(run)
+    meta = stored.meta
+    console.print(f"[bold]{meta['id']}[/] {meta['kind']} — {meta['label']}")
+    console.print(f"finstab {meta['version']} | config {meta['config_hash']} | data {meta['data_hash']} | "
+                  f"{meta['created']}{' | SYNTHETIC DATA' if meta['synthetic'] else ''}")
+    console.print(f"parameters: {json.dumps(stored.parameters, ensure_ascii=False)}")
+    console.print(meta["summary"])
+    for name, table in stored.tables.items():
+        console.print(rich_table(table.head(rows), f"{name} ({len(table)} rows)", digits=4))
+
+
+@runs_app.command("diff")
+@handle_errors
+def diff_command(a: str, b: str, store: str | None = StoreOption, rows: int = typer.Option(20, "--rows")) -> None:
+    """Numbers that differ between two runs."""
+    from finstab.store import Store
+
+    diff = Store(store).diff(a, b)
+    if diff.empty:
+        console.print("no numeric differences")
+        return
+    console.print(rich_table(diff.reindex(diff["delta"].abs().sort_values(ascending=False).index).head(rows),
+                             f"{len(diff)} differing cells", digits=4))
+
+
+@handle_errors
+def report_command(run: str, store: str | None = StoreOption, lang: str = LangOption,
+                   pdf: bool = typer.Option(False, "--pdf", help="Also print to PDF (needs Chromium)."),
+                   out: Path = typer.Option(Path("out"), "--out")) -> None:
+    """Self-contained HTML (and PDF) report of a stored run."""
+    from finstab.report.stored import write_run_report
+    from finstab.store import Store
+
+    paths = write_run_report(Store(store).run(run), out, lang, pdf=pdf)
+    for p in paths:
+        console.print(f"wrote {p}")

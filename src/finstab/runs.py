@@ -1,0 +1,72 @@
+"""Record pipeline results in the store: which tables, summary and config each kind keeps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from finstab.bank import ScreenResult
+from finstab.fundsizing import FundSizing
+from finstab.monitor import MonitorResult
+from finstab.pipelines import ContagionRun, FinancingRun
+from finstab.provenance import Provenance, hash_frame, hash_object
+from finstab.store import Store
+
+
+def _monitor(result: MonitorResult, lang: str) -> tuple[str, dict[str, pd.DataFrame], str, Any, Provenance]:
+    tables = {"scores": result.to_frame(2, lang), "indicators": result.indicator_frame(lang),
+              "weights": result.weights_frame(lang)}
+    if result.node_membership is not None:
+        tables["membership"] = result.membership_frame(lang)
+    kind = "fce" if result.node_membership is not None else "monitor"
+    return kind, tables, result.summary(lang), result.system.model_dump(mode="json"), result.provenance
+
+
+def _fund(result: FundSizing, year: int) -> tuple:
+    tables = {"funds": result.table, "provinces": result.province_ranking(year),
+              "sectors": result.sector_allocation(year), "jarque_bera": result.normality}
+    if result.monte_carlo is not None:
+        tables["monte_carlo"] = result.monte_carlo.to_frame()
+    return "fund", tables, result.summary(year), {"year": year}, result.provenance
+
+
+def _screen(result: ScreenResult) -> tuple:
+    return ("bank", {"screen": result.frame, "dsibs": result.dsibs}, result.summary(),
+            result.params.model_dump(), result.provenance)
+
+
+def _contagion(run: ContagionRun) -> tuple:
+    tables = {"ranking": run.ranking, "clearing": run.clearing.to_frame(list(run.banks["bank"])),
+              "region_matrix": run.region_matrix.reset_index(names="lender")}
+    return "contagion", tables, run.clearing.summary(), {"shock": run.shock, "region": run.shocked_region}, \
+        run.provenance
+
+
+def _financing(run: FinancingRun) -> tuple:
+    plan = run.plan
+    tables = {"levies": plan.schedule, "reserve": plan.reserve, "scenarios": run.scenarios.path, "layers": run.layers}
+    config = {"target": plan.target, "years": plan.years, "base_rate": plan.base_rate}
+    prov = Provenance("fund/plan", hash_object(config),
+                      hash_frame(run.contributors),
+                      {"target": plan.target, "years": plan.years, "bond_yield": plan.bond_yield,
+                       **run.scenarios.summary_stats}, ("synthetic: sample bank panel and fund sizes",))
+    return "financing", tables, plan.summary(), config, prov
+
+
+def record(store: Store, result: Any, label: str, *, lang: str = "zh", year: int = 2020,
+           dataset_id: str | None = None) -> str:
+    """Save a result of any pipeline; returns the run id."""
+    if isinstance(result, MonitorResult):
+        kind, tables, summary, config, prov = _monitor(result, lang)
+    elif isinstance(result, FundSizing):
+        kind, tables, summary, config, prov = _fund(result, year)
+    elif isinstance(result, ScreenResult):
+        kind, tables, summary, config, prov = _screen(result)
+    elif isinstance(result, ContagionRun):
+        kind, tables, summary, config, prov = _contagion(result)
+    elif isinstance(result, FinancingRun):
+        kind, tables, summary, config, prov = _financing(result)
+    else:
+        raise TypeError(f"cannot record {type(result).__name__}")
+    return store.save_run(kind, label, prov, tables, summary, config, dataset_id)
