@@ -158,7 +158,8 @@ class Store:
                 return self.run(matches[0])
             rows = conn.execute(sa.select(run_tables).where(run_tables.c.run_id == meta["id"])
                                 .order_by(run_tables.c.position)).mappings().all()
-        tables = {r["name"]: pd.read_json(io.StringIO(r["content"]), orient="split") for r in rows}
+        tables = {r["name"]: pd.read_json(io.StringIO(r["content"]), orient="split", dtype=False)
+                  for r in rows}
         return StoredRun(dict(meta), tables)
 
     def diff(self, a: str, b: str, tolerance: float = 1e-12) -> pd.DataFrame:

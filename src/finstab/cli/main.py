@@ -12,6 +12,7 @@ from finstab.cli.common import LangOption, console, handle_errors, rich_table
 from finstab.cli.contagion import contagion_command
 from finstab.cli.fund import fund_app
 from finstab.cli.runs import report_command, runs_app
+from finstab.cli.serve import serve_command
 from finstab.cli.warn import warn_command
 from finstab.errors import ConfigError
 
@@ -26,6 +27,7 @@ app.command("contagion")(contagion_command)
 app.command("warn")(warn_command)
 app.add_typer(runs_app, name="runs")
 app.command("report")(report_command)
+app.command("serve")(serve_command)
 
 
 def _grade_styles(system, lang: str) -> dict[str, dict[str, str]]:

@@ -1,0 +1,37 @@
+"""``finstab serve``: the web dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from finstab.cli.common import console, handle_errors
+
+
+@handle_errors
+def serve_command(
+    store: str | None = typer.Option(None, "--store", help="Store file or SQLAlchemy URL."),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    tokens: Path | None = typer.Option(None, "--tokens", help="YAML {token: role}; else $FINSTAB_TOKENS."),
+    max_upload_mb: int = typer.Option(5, "--max-upload-mb"),
+) -> None:
+    """Serve the dashboard: log in with a token, upload, run, browse every module's runs."""
+    try:
+        import uvicorn
+
+        from finstab.web.app import create_app
+    except ImportError:
+        console.print("[red]the web dashboard needs: pip install 'finstab[web]'[/]")
+        raise typer.Exit(2) from None
+    from finstab.web.auth import load_tokens, new_token
+
+    table = load_tokens(tokens)
+    if not table:
+        token = new_token()
+        table = {token: "analyst"}
+        console.print(f"no tokens configured; analyst token for this session: [bold]{token}[/]")
+    app = create_app(store, table, max_upload_mb * 1024 * 1024)
+    console.print(f"finstab dashboard on http://{host}:{port}/ (API docs at /docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,73 @@
+"""End to end in a real browser: Playwright driving the system Chromium headless."""
+
+import os
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("fastapi")
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+from finstab.samples import sample_path  # noqa: E402
+from finstab.store import Store  # noqa: E402
+from finstab.web.app import create_app  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+TOKEN = "browser-analyst-token-42"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+if CHROMIUM is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must install Chromium (apt-get install chromium) for the browser tests")
+    pytest.skip("no system Chromium on this machine", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import uvicorn
+
+    store = Store(tmp_path_factory.mktemp("web") / "browser.duckdb")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(store, {TOKEN: "analyst"}), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_login_upload_run_download(server, tmp_path):
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(accept_downloads=True)
+        page.goto(f"{server}/")
+        assert page.url.endswith("/login")
+        page.fill("#token", TOKEN)
+        page.click("#login")
+        page.wait_for_selector("#file")
+        page.set_input_files("#file", str(sample_path("zibo_sample.csv")))
+        page.click("#upload")
+        page.wait_for_selector("text=uploaded dataset")
+        page.select_option("#preset", "zibo")
+        page.click("#run")
+        page.wait_for_selector("#table-scores")
+        scores = page.inner_text("#table-scores")
+        assert "中度风险" in scores and "Zibo (synthetic)" in scores
+        assert "SYNTHETIC" in page.content()
+        with page.expect_download() as info:
+            page.click("#excel")
+        saved = tmp_path / "run.xlsx"
+        info.value.save_as(saved)
+        assert saved.read_bytes()[:2] == b"PK"
+        page.screenshot(path=str(tmp_path / "run.png"))
+        browser.close()
