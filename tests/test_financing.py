@@ -117,3 +117,13 @@ def test_cli_plan(tmp_path):
     assert (tmp_path / "levy_schedule.xlsx").is_file()
     res = CliRunner().invoke(app, ["fund", "plan", "--target", "-5", "--years", "5"])
     assert res.exit_code == 2 and "target" in res.output
+
+
+def test_bad_rules_file(tmp_path):
+    from finstab.errors import ConfigError
+
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("rates:\n  kind: buckets\n  buckets: [{name_zh: a, name_en: a, upper: null, multiplier: 1}]\n"
+                   "  floor: 0.01\n  cap: 0.001\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"rules.yaml: invalid configuration:\n  rates: .*floor 0.01 exceeds cap"):
+        load_rules(bad)

@@ -83,3 +83,11 @@ def test_runs_cli_and_report(tmp_path):
     assert "@font-face" in html and "SYNTHETIC" in html
     res = runner.invoke(app, ["runs", "show", "nope", "--store", db])
     assert res.exit_code == 2 and "no run 'nope'" in res.output
+
+
+def test_any_sqlalchemy_url(tmp_path):
+    """The same code path serves PostgreSQL URLs; SQLite stands in for a server here."""
+    store = Store(f"sqlite:///{tmp_path / 'shared.sqlite'}")
+    prov = Provenance("t", "c", "d", {"k": 1})
+    rid = store.save_run("t", "label", prov, {"s": pd.DataFrame({"region": ["A"], "score": [1.5]})}, "summary")
+    assert store.run(rid).tables["s"]["score"].tolist() == [1.5]

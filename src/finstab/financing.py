@@ -13,12 +13,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import brentq
 
 from finstab.configs import config_path
 from finstab.errors import ConfigError, DataError, InputError
+from finstab.yamlconfig import load_model
 
 
 class _Strict(BaseModel):
@@ -87,14 +87,7 @@ class FinancingRules(_Strict):
 
 
 def load_rules(path: str | Path | None = None) -> FinancingRules:
-    p = Path(path) if path is not None else config_path("financing_rules.yaml")
-    if not p.is_file():
-        raise ConfigError("file not found", where=str(p))
-    try:
-        return FinancingRules.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
-    except ValidationError as exc:
-        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(msgs, where=str(p)) from None
+    return load_model(FinancingRules, path if path is not None else config_path("financing_rules.yaml"))
 
 
 def _check_contributors(df: pd.DataFrame, risk: str) -> pd.DataFrame:

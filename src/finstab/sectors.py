@@ -7,14 +7,14 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.special import ndtr
 
 from finstab.cca import merton_solve
 from finstab.configs import config_path
 from finstab.errors import ConfigError, DataError
 from finstab.validate import require_columns
+from finstab.yamlconfig import load_model
 
 KEYS = ["province", "year", "sector"]
 
@@ -82,16 +82,7 @@ class SectorConventions(_Strict):
 
 def load_conventions(path: str | Path | None = None) -> SectorConventions:
     """The shipped conventions, or a user YAML file."""
-    p = Path(path) if path is not None else config_path("cca_sectors.yaml")
-    if not p.is_file():
-        raise ConfigError("file not found", where=str(p))
-    try:
-        return SectorConventions.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
-    except ValidationError as exc:
-        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(msgs, where=str(p)) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", where=str(p)) from None
+    return load_model(SectorConventions, path if path is not None else config_path("cca_sectors.yaml"))
 
 
 def _column(frame: pd.DataFrame, name: str, source: str) -> np.ndarray:

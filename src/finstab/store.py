@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from finstab.errors import ConfigError, DataError
 from finstab.provenance import Provenance, hash_frame
 
-DEFAULT_STORE = "finstab.duckdb"
+DEFAULT_STORE = "out/finstab.duckdb"  # where `finstab demo` (default --out out) records its runs
 metadata = sa.MetaData()
 datasets = sa.Table(
     "datasets", metadata,

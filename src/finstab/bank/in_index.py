@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from finstab.configs import config_path
-from finstab.errors import ConfigError
 from finstab.validate import as_float_array
+from finstab.yamlconfig import load_model
 
 RATIO_IDS = ("pcr", "ct1car", "lcr", "cr", "lr")
 
@@ -74,14 +73,7 @@ class INParams(_Strict):
 
 def load_in_params(path: str | Path | None = None) -> INParams:
     """The paper's parameters, or a user YAML file."""
-    p = Path(path) if path is not None else config_path("in_params.yaml")
-    if not p.is_file():
-        raise ConfigError("file not found", where=str(p))
-    try:
-        return INParams.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
-    except ValidationError as exc:
-        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(msgs, where=str(p)) from None
+    return load_model(INParams, path if path is not None else config_path("in_params.yaml"))
 
 
 def in_components(*, pcr, ct1car, lcr, cr, lr, inter, amo, params: INParams | None = None

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Literal
 
 import jinja2
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from finstab.bank.screen import ScreenResult
 from finstab.bank.waterfall import BankBalanceSheet, ResolutionFunds, WaterfallResult, absorb_losses
 from finstab.errors import ConfigError
 from finstab.io import write_text
+from finstab.yamlconfig import load_model
 
 
 class _Strict(BaseModel):
@@ -66,14 +66,7 @@ class MemoInputs(_Strict):
 
 
 def load_memo_inputs(path: str | Path) -> MemoInputs:
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError("file not found", where=str(p))
-    try:
-        return MemoInputs.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
-    except ValidationError as exc:
-        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(msgs, where=str(p)) from None
+    return load_model(MemoInputs, path)
 
 
 @dataclass(frozen=True)

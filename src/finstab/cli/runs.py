@@ -11,7 +11,7 @@ from finstab.cli.common import LangOption, console, handle_errors, rich_table
 
 runs_app = typer.Typer(no_args_is_help=True, help="Stored analysis runs (DuckDB by default).")
 StoreOption = typer.Option(None, "--store", help="Store file or SQLAlchemy URL (default: $FINSTAB_STORE "
-                           "or ./finstab.duckdb).")
+                           "or out/finstab.duckdb, where finstab demo records).")
 
 
 @runs_app.command("list")
