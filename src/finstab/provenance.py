@@ -32,12 +32,14 @@ def hash_frame(df: pd.DataFrame) -> str:
 
 
 def hash_arrays(*arrays: np.ndarray) -> str:
-    """SHA-256 (first 16 hex digits) of arrays' bytes, shapes and dtypes."""
+    """SHA-256 (first 16 hex digits) of arrays' values (column-major), shapes and dtypes."""
     h = hashlib.sha256()
     for a in arrays:
-        a = np.ascontiguousarray(a)
         h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(memoryview(a).cast("B") if a.dtype != object else _stable_json(a.tolist()).encode())
+        if a.dtype == object:
+            h.update(_stable_json(a.tolist()).encode())
+        else:  # column-major is canonical: panels are built column by column, so no copy
+            h.update(memoryview(np.asfortranarray(a).T).cast("B"))
     return h.hexdigest()[:16]
 
 
