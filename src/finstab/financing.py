@@ -124,6 +124,12 @@ class LevyPlan:
     def yearly_levy(self) -> float:
         return float(self.schedule[self.schedule["year"] == 1]["levy"].sum())
 
+    def by_bucket(self, year: int = 1) -> pd.DataFrame:
+        """Contributors, rate range and levies per risk bucket in one year."""
+        one = self.schedule[self.schedule["year"] == year]
+        return one.groupby("bucket").agg(banks=("id", "size"), rate_min=("rate", "min"), rate_max=("rate", "max"),
+                                         levy=("levy", "sum")).reset_index()
+
     def summary(self) -> str:
         end = self.reserve["closing"].iloc[-1]
         return (f"target {self.target:,.2f} in {self.years} years at {self.bond_yield:.2%} yield: base rate "

@@ -61,10 +61,7 @@ def plan_command(
                              coverage=coverage, n_sims=sims)
     plan = run.plan
     console.print(plan.summary())
-    first = plan.schedule[plan.schedule["year"] == 1]
-    by_bucket = first.groupby("bucket").agg(banks=("id", "size"), rate_min=("rate", "min"),
-                                            rate_max=("rate", "max"), levy=("levy", "sum")).reset_index()
-    console.print(rich_table(by_bucket, "Levies by risk bucket, year 1", digits=6))
+    console.print(rich_table(plan.by_bucket(), "Levies by risk bucket, year 1", digits=6))
     console.print(rich_table(plan.reserve, "Reserve path"))
     stats = run.scenarios.summary_stats
     console.print(f"{stats['scenarios']:,} loss scenarios: P(reserve exhausted) = {stats['p_exhausted']:.2%}, "

@@ -53,7 +53,6 @@ def systems_list(lang: str = LangOption) -> None:
 @handle_errors
 def systems_show(name: str, lang: str = LangOption) -> None:
     """Show a system's tree with local and global weights."""
-    from finstab.monitor import MonitorResult  # noqa: F401  (weights_frame lives there)
     from finstab.systems import load_system
 
     s = load_system(name)

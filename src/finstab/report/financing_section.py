@@ -22,9 +22,7 @@ def financing_section(run: FinancingRun, lang: str = "zh", synthetic: bool = Tru
     sec.text(f"{s.summary_stats['scenarios']:,} scenarios: P(reserve exhausted) {s.summary_stats['p_exhausted']:.1%}, "
              f"largest relending bridge {s.summary_stats['max_bridge']:,.1f}")
     sec.table(s.path, digits=2)
-    first = plan.schedule[plan.schedule["year"] == 1]
-    sec.table(first.groupby("bucket").agg(banks=("id", "size"), rate_min=("rate", "min"), rate_max=("rate", "max"),
-                                          levy=("levy", "sum")).reset_index(), digits=6)
+    sec.table(plan.by_bucket(), digits=6)
     sec.text(f"central layer 中央层 {run.central_layer:,.0f}; provincial layers 地方层 "
              f"{run.layers['provincial_layer'].sum():,.0f}")
     return sec
