@@ -135,3 +135,22 @@ def test_excel_export_is_formatted(tmp_path, zibo_sample):
     colours = {g.name_zh: g.color.lstrip("#").upper() for g in res.system.grade_scale}
     assert grade.fill.start_color.rgb.upper().endswith(colours[grade.value])
     assert not list(tmp_path.glob(".r.xlsx*"))  # no temp file left behind
+
+
+def test_subjective_objective_blend(zibo_sample):
+    from finstab.weights import entropy_weights
+
+    data = read_table(zibo_sample)
+    system = load_system("zibo")
+    ahp = Monitor(system).evaluate(data)
+    full_ahp = Monitor(system, objective="entropy", alpha=1.0).evaluate(data)
+    # alpha = 1 keeps the AHP weights (renormalised to sum 1: the preset's sum 0.9997 is used as printed)
+    np.testing.assert_allclose(full_ahp.node_scores[:, 1:], ahp.node_scores[:, 1:], atol=1e-9)
+    pure = Monitor(system, objective="entropy", alpha=0.0).evaluate(data)
+    w = entropy_weights(ahp.indicator_scores)  # independent: the entropy method on the scores
+    np.testing.assert_allclose(pure.node_scores[:, 0], ahp.indicator_scores @ w)
+    attr = pure.attribution(2018, 2019)
+    total = attr[attr["node"] == "total"]["contribution"].sum()
+    assert total == pytest.approx(pure.node_scores[4, 0] - pure.node_scores[3, 0])
+    assert pure.weights_frame().query("kind == 'indicator'")["global_weight"].sum() == pytest.approx(1)
+    assert pure.provenance.parameters["objective"] == "entropy"

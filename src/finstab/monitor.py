@@ -20,6 +20,7 @@ from finstab.panel import Panel, build_panel
 from finstab.provenance import Provenance, hash_arrays, hash_object
 from finstab.scoring import grade_names
 from finstab.systems.schema import IndicatorSystem
+from finstab.weights import combine_weights, critic_weights, entropy_weights
 
 
 def aggregate_scores(indicator_scores: np.ndarray, node_weights: np.ndarray) -> np.ndarray:
@@ -52,6 +53,13 @@ class MonitorResult:
     node_membership: np.ndarray | None = None
     indicator_membership: np.ndarray | None = None
     operator: str = "weighted_average"
+    #: nodes x indicators weights used in aggregation (None: the system's own)
+    node_weight_matrix: np.ndarray | None = None
+
+    @property
+    def omega(self) -> np.ndarray:
+        """Weight of each indicator within each node, as used for these scores."""
+        return self.system.tree.node_weights() if self.node_weight_matrix is None else self.node_weight_matrix
 
     @property
     def _tree(self):
@@ -103,14 +111,14 @@ class MonitorResult:
     def weights_frame(self, lang: str = "zh") -> pd.DataFrame:
         """Local and global weights of every node and indicator."""
         tree = self._tree
+        used = self.omega[0]  # the root row: every indicator's share of the total
         rows = [{"id": n.id, "name": n.name(lang), "kind": "node", "level": n.level,
                  "parent": n.parent, "local_weight": n.local_weight,
-                 "global_weight": float(tree.membership[k] @ tree.global_weights)}
+                 "global_weight": float(tree.membership[k] @ used)}
                 for k, n in enumerate(tree.nodes)]
         rows += [{"id": i.id, "name": i.name(lang), "kind": "indicator", "level": None,
                   "parent": p, "local_weight": None, "global_weight": float(w)}
-                 for i, p, w in zip(tree.indicators, tree.indicator_parent,
-                                    tree.global_weights, strict=True)]
+                 for i, p, w in zip(tree.indicators, tree.indicator_parent, used, strict=True)]
         return pd.DataFrame(rows)
 
     def attribution(self, from_period: object, to_period: object,
@@ -129,7 +137,7 @@ class MonitorResult:
                 raise DataError(f"period {p!r} not in the results; have {sorted(periods)}",
                                 where="attribution")
         tree = self._tree
-        omega = tree.node_weights()
+        omega = self.omega
         rows = []
         for region in self.keys["region"].unique():
             sel = self.keys["region"] == region
@@ -219,10 +227,19 @@ class Monitor:
         drops out and the weights of the others are scaled up within each node.
     operator, shape
         FCE composition operator (see :mod:`finstab.fce`) and membership shape.
+    objective, alpha
+        ``"entropy"`` or ``"critic"``: blend the AHP weights with objective weights computed
+        from the panel's indicator scores, ``alpha`` x AHP + (1 - alpha) x objective (the
+        Zibo paper's "subjective-objective unity"); threshold method only.
     """
 
     def __init__(self, system: IndicatorSystem, method: str = "threshold", missing: str = "error",
-                 operator: str = "weighted_average", shape: str = "trapezoidal") -> None:
+                 operator: str = "weighted_average", shape: str = "trapezoidal",
+                 objective: str | None = None, alpha: float = 0.5) -> None:
+        if objective not in (None, "entropy", "critic"):
+            raise ConfigError(f"objective = {objective!r}; expected 'entropy' or 'critic'", where="objective")
+        if objective is not None and (method != "threshold" or missing != "error"):
+            raise ConfigError("objective weights need the threshold method and complete data", where="objective")
         if missing not in ("error", "renormalise"):
             raise DataError(f"missing = {missing!r}; expected 'error' or 'renormalise'",
                             where="missing")
@@ -237,6 +254,7 @@ class Monitor:
         fce._check_operator(operator)
         self.system, self.method, self.missing = system, method, missing
         self.operator, self.shape = operator, shape
+        self.objective, self.alpha = objective, alpha
 
     def score_indicators(self, values: np.ndarray) -> np.ndarray:
         scores = tuple(self.system.scores)
@@ -244,6 +262,13 @@ class Monitor:
         for k, ind in enumerate(self.system.tree.indicators):
             out[:, k] = ind.score(values[:, k], scores)
         return out
+
+    def _blended(self, scores: np.ndarray) -> np.ndarray:
+        """AHP global weights blended with entropy or CRITIC weights of the indicator scores
+        (scores are already oriented: bigger is safer)."""
+        tree = self.system.tree
+        objective = (entropy_weights if self.objective == "entropy" else critic_weights)(scores)
+        return tree.renormalised(combine_weights(tree.global_weights, objective, self.alpha))
 
     def compose_memberships(self, indicator_membership: np.ndarray) -> np.ndarray:
         """Layer by layer: B_node = A_node o [R or B of its children] (obs x nodes x grades)."""
@@ -265,7 +290,8 @@ class Monitor:
             data_hash=hash_arrays(pd.util.hash_pandas_object(panel.keys, index=False).to_numpy(),
                                   panel.values),
             parameters={"system": self.system.id, "missing": self.missing, "method": method,
-                        "operator": self.operator, "shape": self.shape},
+                        "operator": self.operator, "shape": self.shape, "objective": self.objective,
+                        "alpha": self.alpha if self.objective else None},
             data_notes=panel.notes)
 
     def evaluate(self, data: pd.DataFrame | Panel, *, entity: str = "region",
@@ -277,9 +303,9 @@ class Monitor:
             missing="error" if self.missing == "error" else "allow")
         scores = self.score_indicators(panel.values)
         if self.method == "threshold":
-            node_scores = aggregate_scores(scores, tree.node_weights())
-            return MonitorResult(self.system, panel.keys, panel.values, scores, node_scores,
-                                 self._provenance(panel, "threshold"))
+            omega = tree.node_weights() if self.objective is None else self._blended(scores)
+            return MonitorResult(self.system, panel.keys, panel.values, scores, aggregate_scores(scores, omega),
+                                 self._provenance(panel, "threshold"), node_weight_matrix=omega)
         edges = np.tile(np.asarray(self.system.scores, dtype=float), (len(tree.indicators), 1))
         membership = fce.membership_from_values(scores, edges, self.shape)
         return self.evaluate_memberships(membership, panel, scores)

@@ -39,11 +39,12 @@ from finstab.warning import SignalResult, evaluate_signal, klr_signals, pre_cris
 
 
 def run_monitor(system: str | Path | IndicatorSystem, data: str | Path | pd.DataFrame,
-                method: str = "threshold", missing: str = "error") -> MonitorResult:
-    """Load a system and a panel, then evaluate with the chosen evaluator."""
+                method: str = "threshold", missing: str = "error", objective: str | None = None,
+                alpha: float = 0.5) -> MonitorResult:
+    """Load a system and a panel, then evaluate with the chosen evaluator and weights."""
     sys_obj = system if isinstance(system, IndicatorSystem) else load_system(system)
     frame = data if isinstance(data, pd.DataFrame) else read_table(data)
-    return Monitor(sys_obj, method=method, missing=missing).evaluate(frame)
+    return Monitor(sys_obj, method=method, missing=missing, objective=objective, alpha=alpha).evaluate(frame)
 
 
 def read_votes(path: str | Path | pd.DataFrame, system: IndicatorSystem,

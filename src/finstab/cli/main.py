@@ -108,13 +108,16 @@ def monitor_command(
     system: str = typer.Option("zibo", "--system", help="Preset name or YAML path."),
     out: Path | None = typer.Option(None, "--out", help="Directory for CSV and Excel results."),
     method: str = typer.Option("threshold", "--method", help="threshold or fce."),
+    objective: str | None = typer.Option(None, "--objective", help="Blend AHP with entropy or critic weights."),
+    alpha: float = typer.Option(0.5, "--alpha", help="Share of the AHP weights in the blend."),
+    missing: str = typer.Option("error", "--missing", help="error, or renormalise over present indicators."),
     store: str | None = typer.Option(None, "--store", help="Record the run in this store."),
     lang: str = LangOption,
 ) -> None:
     """Score a panel with an indicator system and print scores and grades."""
     from finstab.pipelines import run_monitor
 
-    result = run_monitor(system, data, method=method)
+    result = run_monitor(system, data, method=method, missing=missing, objective=objective, alpha=alpha)
     console.print(rich_table(result.to_frame(1, lang), result.system.name(lang),
                              styles=_grade_styles(result.system, lang)))
     console.print(result.provenance.describe(), style="dim")

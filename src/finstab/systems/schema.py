@@ -307,6 +307,12 @@ class SystemTree:
         """
         return self.membership * self.global_weights[None, :] / self.node_mass[:, None]
 
+    def renormalised(self, weights: np.ndarray) -> np.ndarray:
+        """nodes x indicators for other indicator weights (e.g. AHP blended with entropy):
+        omega_j = w_j / sum_{k in node} w_k."""
+        w = self.membership * weights[None, :]
+        return w / w.sum(axis=1, keepdims=True)
+
 
 Node.model_rebuild()
 IndicatorSystem.model_rebuild()
