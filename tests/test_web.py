@@ -59,6 +59,8 @@ def test_drill_down_page(client):
     rid = client.get("/api/runs", headers=auth(READER)).json()[0]["id"]
     page = client.get(f"/runs/{rid}?region=Zibo (synthetic)&period=2018")
     assert page.status_code == 200 and "table-indicators" in page.text and "中度风险" in page.text
+    assert "2019" not in page.text.split('id="table-scores"')[1].split("</table>")[0]
+    assert "points" in page.text  # indicator contributions to the total
 
 
 @pytest.mark.parametrize(("name", "content", "status"), [

@@ -29,6 +29,7 @@ from finstab.systems import available_presets, load_system
 from finstab.web.auth import RANK, role_of
 
 COOKIE = "finstab_token"
+DRILL_COLUMNS = ("region", "period", "bank", "quarter", "province", "sector", "year", "node", "node_name")
 ID = r"^[0-9a-f]{6,32}$"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -184,24 +185,27 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
         return RedirectResponse(f"/runs/{rid}", status_code=303)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
-    def run_detail_page(request: Request, role: Reader, run_id: str, region: str | None = None,
-                        period: str | None = None):
+    def run_detail_page(request: Request, role: Reader, run_id: str):
         stored = get_run(run_id)
-        tables, filters = dict(stored.tables), None
-        if "indicators" in tables:  # drill-down: one region and period, indicator contributions
-            ind = tables["indicators"]
-            regions = sorted(map(str, ind["region"].unique()))
-            periods = sorted(map(str, ind["period"].unique()))
-            region = region if region in regions else regions[0]
-            period = period if period in periods else periods[-1]
-            sel = ind[(ind["region"].astype(str) == region) & (ind["period"].astype(str) == period)].copy()
-            sel["points"] = sel["score"] * sel["global_weight"]
-            tables["indicators"] = sel.sort_values("points")
-            filters = {"regions": regions, "periods": periods, "region": region, "period": period}
+        chosen = {k: v for k, v in request.query_params.items() if k in DRILL_COLUMNS and v}
+        filters = {}
+        for table in stored.tables.values():
+            for col in DRILL_COLUMNS:
+                if col in table.columns and table[col].nunique() > 1:
+                    filters.setdefault(col, set()).update(map(str, table[col].unique()))
+        tables = {}
+        for name, table in stored.tables.items():
+            for col, value in chosen.items():
+                if col in table.columns:
+                    table = table[table[col].astype(str) == value]
+            if {"score", "global_weight"} <= set(table.columns):  # contribution to the total in points
+                table = table.assign(points=table["score"] * table["global_weight"])
+            tables[name] = table
         html = [(name, t.head(200).round(4).to_html(index=False, border=0, na_rep="", classes="data",
                                                      table_id=f"table-{name}"))
                 for name, t in tables.items()]
-        return page(request, "run.html", meta=stored.meta, tables=html, filters=filters)
+        options = [(col, sorted(values)[:500], chosen.get(col, "")) for col, values in filters.items()]
+        return page(request, "run.html", meta=stored.meta, tables=html, filters=options)
 
     @app.get("/runs/{run_id}/excel", tags=["runs"], summary="Download a run as a formatted Excel workbook",
              response_class=Response, responses={200: {"content": {
