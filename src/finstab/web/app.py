@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
@@ -22,6 +22,7 @@ from finstab.errors import FinstabError
 from finstab.io import read_table, write_excel
 from finstab.pipelines import run_monitor
 from finstab.report.html import render_report
+from finstab.report.charts import cjk_font_path
 from finstab.report.stored import run_section
 from finstab.runs import record
 from finstab.store import Store
@@ -138,6 +139,12 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
     def page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
         return TEMPLATES.TemplateResponse(request, name, {"role": current_role(request), "title": name,
                                                           **context}, status_code=status)
+
+    @app.get("/assets/cjk-font", include_in_schema=False)
+    def cjk_font():
+        """The bundled CJK font, so pages show Chinese on machines without CJK fonts."""
+        return FileResponse(cjk_font_path(), media_type="font/otf",
+                            headers={"Cache-Control": "public, max-age=604800"})
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request):
