@@ -20,6 +20,7 @@ from finstab.bank.screen import ScreenResult
 from finstab.bank.waterfall import BankBalanceSheet, ResolutionFunds, WaterfallResult, absorb_losses
 from finstab.errors import ConfigError
 from finstab.io import write_text
+from finstab.report.html import render_with_cjk
 from finstab.yamlconfig import load_model
 
 
@@ -111,4 +112,4 @@ def build_memo(result: ScreenResult, inputs: MemoInputs) -> Memo:
     }
     env = _env()
     return Memo(inputs.bank, env.get_template("memo.md.j2").render(**context),
-                env.get_template("memo.html.j2").render(**context), waterfall, quantitative, qualitative)
+                render_with_cjk(env.get_template("memo.html.j2"), **context), waterfall, quantitative, qualitative)

@@ -75,13 +75,18 @@ def cjk_font_face(text: str) -> str:
             "format('opentype'); }")
 
 
+def render_with_cjk(template: jinja2.Template, **context: object) -> str:
+    """Render twice: once to learn which characters the page uses, then with them embedded."""
+    page = template.render(font_face="", **context)
+    return template.render(font_face=cjk_font_face(page), **context)
+
+
 def render_report(title: str, sections: list[Section], lang: str = "zh") -> str:
     """Render sections into one HTML page with the CJK glyphs it uses embedded."""
-    context = dict(title=title, sections=sections, lang=lang, synthetic=any(s.synthetic for s in sections),
-                   synthetic_text=SYNTHETIC_TEXT["zh" if lang == "zh" else "en"],
-                   footer=f"finstab {finstab.__version__}")
-    page = _env().get_template("report.html.j2").render(font_face="", **context)
-    return _env().get_template("report.html.j2").render(font_face=cjk_font_face(page), **context)
+    return render_with_cjk(_env().get_template("report.html.j2"), title=title, sections=sections, lang=lang,
+                           synthetic=any(s.synthetic for s in sections),
+                           synthetic_text=SYNTHETIC_TEXT["zh" if lang == "zh" else "en"],
+                           footer=f"finstab {finstab.__version__}")
 
 
 def write_report(path: str | Path, title: str, sections: list[Section], lang: str = "zh") -> Path:

@@ -21,8 +21,8 @@ import finstab
 from finstab.errors import FinstabError
 from finstab.io import read_table, write_excel
 from finstab.pipelines import run_monitor
-from finstab.report.html import render_report
 from finstab.report.charts import cjk_font_path
+from finstab.report.html import render_report
 from finstab.report.stored import run_section
 from finstab.runs import record
 from finstab.store import Store
