@@ -166,6 +166,20 @@ def test_waterfall_cases_by_hand():
         absorb_losses(-1, SHEET, funds)
 
 
+def test_waterfall_accepts_mappings_and_names_bad_fields():
+    funds = {"deposit_insurance": 40, "industry_funds": 10, "stability_fund": 500}
+    res = absorb_losses(100, SHEET.__dict__, funds)
+    assert res.absorbed["absorbed"].sum() == pytest.approx(100)
+    with pytest.raises(InputError, match=r"balance_sheet: .*expected fields equity"):
+        absorb_losses(10, {"equity": 1, "bogus": 2}, funds)
+
+
+def test_calibration_accepts_a_raw_panel():
+    panel, failures = make_bank_panel()
+    cal = calibrate_threshold(read_bank_panel(panel), list(failures["bank"]))
+    assert len(cal.jumps) == len(failures)
+
+
 def test_insured_amount_caps_each_depositor():
     assert insured_amount([100_000, 500_000, 2_000_000]) == 1_100_000
 

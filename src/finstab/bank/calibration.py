@@ -62,10 +62,14 @@ def calibrate_threshold(screened: pd.DataFrame, failed_banks: Iterable[str] | Ma
     Parameters
     ----------
     screened
-        ``ScreenResult.frame`` (bank, quarter, in).
+        ``ScreenResult.frame`` (bank, quarter, in), or a raw bank panel, which is screened first.
     failed_banks
         Bank ids (failure = their last quarter) or a mapping bank -> failure quarter.
     """
+    if "in" not in screened.columns:
+        from finstab.bank.screen import screen
+
+        screened = screen(screened).frame
     f = screened.sort_values(["bank", "quarter"])
     banks = set(f["bank"])
     failures = dict(failed_banks) if isinstance(failed_banks, Mapping) else {b: None for b in failed_banks}

@@ -17,8 +17,7 @@ import jinja2
 from pydantic import BaseModel, ConfigDict
 
 from finstab.bank.screen import ScreenResult
-from finstab.bank.waterfall import BankBalanceSheet, ResolutionFunds, WaterfallResult, absorb_losses
-from finstab.errors import ConfigError
+from finstab.bank.waterfall import WaterfallResult, absorb_losses
 from finstab.io import write_text
 from finstab.report.html import render_with_cjk
 from finstab.yamlconfig import load_model
@@ -98,11 +97,8 @@ def build_memo(result: ScreenResult, inputs: MemoInputs) -> Memo:
     recent = path.tail(4)
     quantitative = bool(recent["systemic_evidence"].any())
     qualitative = inputs.qualitative.systemic()
-    try:
-        sheet, funds = BankBalanceSheet(**inputs.balance_sheet), ResolutionFunds(**inputs.funds)
-    except TypeError as exc:
-        raise ConfigError(f"balance_sheet/funds: {exc}", where="memo inputs") from None
-    waterfall = absorb_losses(inputs.loss, sheet, funds, systemic_impact=quantitative or qualitative)
+    waterfall = absorb_losses(inputs.loss, inputs.balance_sheet, inputs.funds,
+                              systemic_impact=quantitative or qualitative)
     context = {
         "i": inputs, "last": last, "recent": recent, "threshold": result.threshold,
         "quantitative": quantitative, "qualitative": qualitative, "waterfall": waterfall,

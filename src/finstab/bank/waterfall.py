@@ -11,6 +11,7 @@ exhausted. Every yuan of the loss is assigned to exactly one line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,7 +102,21 @@ class WaterfallResult:
                 f"{self.other_means_exhausted}: fund may intervene = {self.fund_may_intervene}")
 
 
-def absorb_losses(loss: float, balance_sheet: BankBalanceSheet, funds: ResolutionFunds, *,
+def _coerce(cls, value, name: str):
+    """Accept the dataclass or a mapping of its fields."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return cls(**value)
+        except TypeError as exc:
+            fields = ", ".join(cls.__dataclass_fields__)
+            raise InputError(f"{exc}; expected fields {fields}", where=name) from None
+    raise InputError(f"expected {cls.__name__} or a mapping, got {type(value).__name__}", where=name)
+
+
+def absorb_losses(loss: float, balance_sheet: BankBalanceSheet | Mapping[str, float],
+                  funds: ResolutionFunds | Mapping[str, float], *,
                   systemic_impact: bool = False, bail_in_uninsured: bool = False) -> WaterfallResult:
     """Assign a loss to the statutory layers in order; see the module docstring.
 
@@ -117,6 +132,8 @@ def absorb_losses(loss: float, balance_sheet: BankBalanceSheet, funds: Resolutio
     """
     if not np.isfinite(loss) or loss < 0:
         raise InputError(f"{loss!r}; expected a non-negative loss", where="loss")
+    balance_sheet = _coerce(BankBalanceSheet, balance_sheet, "balance_sheet")
+    funds = _coerce(ResolutionFunds, funds, "funds")
     balance_sheet.check()
     funds.check()
     absorbed = dict.fromkeys((key for key, *_ in LINES), 0.0)
