@@ -172,3 +172,17 @@ def test_cli_contagion(tmp_path):
     assert (tmp_path / "region_matrix.csv").is_file()
     res = CliRunner().invoke(app, ["contagion", "--region", "XX"])
     assert res.exit_code == 2 and "region 'XX'" in res.output
+
+
+def test_linear_debtrank_matches_published_asymptotic_state():
+    """Bardoscia et al. (2015): in the stable regime (spectral radius of Lambda below 1 and no
+    bank reaching full distress) the linear dynamics converge to h = (I - Lambda)^-1 h(1)."""
+    rng = np.random.default_rng(7)
+    X = rng.exponential(1, (12, 12)) * (rng.random((12, 12)) < 0.4)
+    np.fill_diagonal(X, 0)
+    buf = X.sum(axis=1) * 3 + 1  # Lambda = X / E with row sums below 1/3
+    lam = X / buf[:, None]
+    assert np.abs(np.linalg.eigvals(lam)).max() < 1
+    h1 = np.full(12, 0.01)
+    res = debtrank(X, buf, np.ones(12), h1, variant="bardoscia2015")
+    np.testing.assert_allclose(res.distress, np.linalg.solve(np.eye(12) - lam, h1), rtol=1e-9)
