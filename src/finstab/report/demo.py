@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from finstab.bank.memo import build_memo, load_memo_inputs
 from finstab.pipelines import (
@@ -31,12 +32,24 @@ TITLE = {"zh": "finstab 金融稳定分析演示报告", "en": "finstab financia
 STORE_NAME = "finstab.duckdb"
 
 
+STEPS = 7
+
+
 def run_demo(out_dir: str | Path, lang: str = "zh", console: Console | None = None,
              store: Store | None = None) -> Path:
     """Run every module on the samples; write results, the report and the run store."""
-    out = Path(out_dir)
-    say = console.print if console else (lambda *_a, **_k: None)
-    store = store or Store(out / STORE_NAME)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, disable=console is None) as progress:
+        task = progress.add_task("demo", total=STEPS)
+
+        def say(message: str) -> None:
+            progress.update(task, description=message, completed=min(progress.tasks[0].completed + 1, STEPS))
+            progress.console.print(message)
+
+        return _demo(Path(out_dir), lang, say, store or Store(Path(out_dir) / STORE_NAME))
+
+
+def _demo(out: Path, lang: str, say, store: Store) -> Path:
     zh = lang == "zh"
 
     say("monitor: Zibo preset on the sample panel")
@@ -87,4 +100,5 @@ def run_demo(out_dir: str | Path, lang: str = "zh", console: Console | None = No
     small = run_monitor("small_banks", sample_path("themes/small_banks.csv"))
     record(store, small, "small and medium banks — sample groups", lang=lang)
     sections.append(monitor_section(small, lang, anchor="small-banks"))
+    say("report: writing report.html (charts, tables, embedded CJK glyphs)")
     return write_report(out / "report.html", TITLE[lang], sections, lang)
