@@ -50,6 +50,17 @@ def test_upload_run_and_download(client):
     assert {"scores", "indicators", "weights"} <= set(detail["tables"])
     xlsx = client.get(f"/runs/{rid}/excel", headers=auth(READER))
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from finstab.scoring import FIVE_GRADES
+
+    ws = load_workbook(BytesIO(xlsx.content))["scores"]
+    grade_col = [c.value for c in ws[1]].index("grade") + 1
+    cell = ws.cell(row=2, column=grade_col)
+    colour = {g.name_zh: g.color for g in FIVE_GRADES}[cell.value]
+    assert cell.fill.start_color.rgb.upper().endswith(colour.lstrip("#").upper())
     report = client.get(f"/runs/{rid}/report", headers=auth(READER))
     assert report.status_code == 200 and "@font-face" in report.text
 

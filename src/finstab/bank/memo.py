@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict
 
 from finstab.bank.screen import ScreenResult
 from finstab.bank.waterfall import WaterfallResult, absorb_losses
+from finstab.fonts import render_with_cjk
 from finstab.io import write_text
-from finstab.report.html import render_with_cjk
 from finstab.yamlconfig import load_model
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 from functools import cache
-from pathlib import Path
 
 import matplotlib
 
@@ -15,19 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 
-CJK_FONT_FILES = ("NotoSansCJKsc-Regular.otf", "SimHei.ttf")
-
-
-@cache
-def cjk_font_path() -> Path:
-    """The CJK font file shipped by the ``mplfonts`` package."""
-    import mplfonts
-
-    font_dir = Path(mplfonts.__file__).parent / "fonts"
-    for name in CJK_FONT_FILES:
-        if (font_dir / name).is_file():
-            return font_dir / name
-    raise RuntimeError(f"no CJK font found in {font_dir}; reinstall the 'mplfonts' package")
+from finstab.fonts import cjk_font_path
 
 
 @cache

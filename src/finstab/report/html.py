@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +9,7 @@ import jinja2
 import pandas as pd
 
 import finstab
+from finstab.fonts import render_with_cjk
 from finstab.io import write_text
 
 SYNTHETIC_TEXT = {
@@ -52,33 +51,6 @@ def _env() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("finstab.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]))
-
-
-def cjk_font_face(text: str) -> str:
-    """A @font-face rule embedding the bundled CJK font, subset to the characters of
-    ``text``, so the page shows Chinese on machines without CJK fonts (and prints to PDF)."""
-    from fontTools import subset
-
-    from finstab.report.charts import cjk_font_path
-
-    options = subset.Options()
-    options.flavor = None
-    options.name_IDs = ["*"]
-    font = subset.load_font(str(cjk_font_path()), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted({c for c in text if ord(c) > 0x2000})) or "中")
-    subsetter.subset(font)
-    buf = io.BytesIO()
-    font.save(buf)
-    data = base64.b64encode(buf.getvalue()).decode()
-    return (f"@font-face {{ font-family: 'finstab-cjk'; src: url(data:font/otf;base64,{data}) "
-            "format('opentype'); }")
-
-
-def render_with_cjk(template: jinja2.Template, **context: object) -> str:
-    """Render twice: once to learn which characters the page uses, then with them embedded."""
-    page = template.render(font_face="", **context)
-    return template.render(font_face=cjk_font_face(page), **context)
 
 
 def render_report(title: str, sections: list[Section], lang: str = "zh") -> str:

@@ -19,12 +19,13 @@ from pydantic import BaseModel
 
 import finstab
 from finstab.errors import FinstabError
+from finstab.fonts import cjk_font_path
 from finstab.io import read_table, write_excel
 from finstab.pipelines import run_monitor
-from finstab.report.charts import cjk_font_path
 from finstab.report.html import render_report
 from finstab.report.stored import run_section
 from finstab.runs import record
+from finstab.scoring import FIVE_GRADES
 from finstab.store import Store
 from finstab.systems import available_presets, load_system
 from finstab.web.auth import RANK, role_of
@@ -72,6 +73,7 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
                max_upload_bytes: int = 5 * 1024 * 1024) -> FastAPI:
     """Build the app around a store and a token table ({token: role})."""
     st = store if isinstance(store, Store) else Store(store)
+    colours = grade_colours()
     tokens = dict(tokens or {})
     app = FastAPI(title="finstab", version=finstab.__version__,
                   description="Financial-stability analysis: runs, datasets and presets. "
@@ -221,7 +223,7 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
         stored = get_run(run_id)
         with tempfile.TemporaryDirectory() as tmp:
             path = write_excel({k[:31]: v for k, v in stored.tables.items()}, Path(tmp) / "run.xlsx",
-                               fills={"grade": {g: c for g, c in GRADE_COLOURS.items()}})
+                               fills={"grade": colours})
             data = path.read_bytes()
         return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="finstab_{stored.meta["id"]}.xlsx"'})
@@ -267,8 +269,10 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
     return app
 
 
-GRADE_COLOURS = {"严重风险": "#c0392b", "高风险": "#e67e22", "中度风险": "#f1c40f", "基本安全": "#7dcea0",
-                 "安全": "#1e8449", "低风险": "#f1c40f"}
+def grade_colours() -> dict[str, str]:
+    """Grade name (zh and en) -> colour, from the five-grade scale and every preset's grades."""
+    scales = [FIVE_GRADES, *(load_system(name).grade_scale for name in available_presets())]
+    return {name: g.color for scale in scales for g in scale for name in (g.name_zh, g.name_en)}
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
