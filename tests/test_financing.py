@@ -127,3 +127,15 @@ def test_bad_rules_file(tmp_path):
                    "  floor: 0.01\n  cap: 0.001\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"rules.yaml: invalid configuration:\n  rates: .*floor 0.01 exceeds cap"):
         load_rules(bad)
+
+
+def test_provenance_names_the_inputs_actually_used():
+    from finstab.pipelines import run_financing_plan
+
+    default = run_financing_plan(target=600, years=5, n_sims=200)
+    notes = " ".join(default.provenance.data_notes)
+    assert "finstab.samples.banks" in notes and "finstab.samples.cca" in notes
+    own = run_financing_plan(target=20, years=5, n_sims=200, contributors=CONTRIB)
+    assert "finstab.samples.banks" not in " ".join(own.provenance.data_notes)
+    assert own.provenance.data_hash != default.provenance.data_hash
+    assert (own.contributors["layer"] == ["central", "provincial", "provincial", "provincial"]).all()

@@ -10,7 +10,7 @@ from finstab.bank import ScreenResult
 from finstab.fundsizing import FundSizing
 from finstab.monitor import MonitorResult
 from finstab.pipelines import ContagionRun, FinancingRun
-from finstab.provenance import Provenance, hash_frame, hash_object
+from finstab.provenance import Provenance
 from finstab.store import Store
 
 
@@ -46,12 +46,7 @@ def _contagion(run: ContagionRun) -> tuple:
 def _financing(run: FinancingRun) -> tuple:
     plan = run.plan
     tables = {"levies": plan.schedule, "reserve": plan.reserve, "scenarios": run.scenarios.path, "layers": run.layers}
-    config = {"target": plan.target, "years": plan.years, "base_rate": plan.base_rate}
-    prov = Provenance("fund/plan", hash_object(config),
-                      hash_frame(run.contributors),
-                      {"target": plan.target, "years": plan.years, "bond_yield": plan.bond_yield,
-                       **run.scenarios.summary_stats}, ("synthetic: sample bank panel and fund sizes",))
-    return "financing", tables, plan.summary(), config, prov
+    return "financing", tables, plan.summary(), {"base_rate": plan.base_rate}, run.provenance
 
 
 def record(store: Store, result: Any, label: str, *, lang: str = "zh", year: int = 2020,

@@ -68,6 +68,7 @@ def plan_command(
                   f"largest bridge {stats['max_bridge']:,.2f}")
     console.print(rich_table(run.layers.sort_values("total_fund", ascending=False).head(10),
                              f"Provincial layers and central-pool allocation (central layer {run.central_layer:,.0f})"))
+    console.print(run.provenance.describe(), style="dim")
     if out is not None:
         from finstab.io import write_excel
 

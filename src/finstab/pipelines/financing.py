@@ -20,6 +20,7 @@ from finstab.financing import (
     simulate_reserve,
 )
 from finstab.pipelines.fund import run_fund_sizing
+from finstab.provenance import Provenance, hash_frame, hash_object
 from finstab.samples import sample_path
 
 
@@ -30,6 +31,7 @@ class FinancingRun:
     layers: pd.DataFrame
     central_layer: float
     contributors: pd.DataFrame
+    provenance: Provenance
 
 
 def bank_contributors(data: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
@@ -41,6 +43,8 @@ def bank_contributors(data: str | Path | pd.DataFrame | None = None) -> pd.DataF
     out = pd.DataFrame({"id": last["bank"], "base": (last["inter"] + last["amo"]) * 1e4,
                         "dsib": last["dsib"], "type": np.where(last["dsib"], "large", last["bank_type"])})
     out["in"] = out["id"].map(screened).fillna(0.0)  # D-SIBs are not screened: neutral risk
+    if "source" in last:
+        out["source"] = last["source"]
     return out.reset_index(drop=True)
 
 
@@ -53,8 +57,7 @@ def run_financing_plan(*, target: float, years: int, bond_yield: float = 0.025, 
     bears); central and provincial layers from the fund sizes of ``fund_year``."""
     rule_obj = load_rules(rules)
     contrib = contributors if contributors is not None else bank_contributors()
-    contrib = contrib.assign(layer=assign_layers(contrib, rule_obj)) if "layer" not in contrib else contrib
-    assign_layers(contrib, rule_obj)
+    contrib = contrib.assign(layer=assign_layers(contrib, rule_obj))  # rejects clashing explicit layers
     plan = plan_levies(contrib, target, years, bond_yield, rule_obj)
     sizing = run_fund_sizing(fund_data or sample_path("cca"), mc_year=fund_year, n_sims=20_000, seed=seed)
     mc = sizing.monte_carlo
@@ -62,4 +65,12 @@ def run_financing_plan(*, target: float, years: int, bond_yield: float = 0.025, 
                                      coverage, seed)
     scenarios = simulate_reserve(plan, losses, relending_rate=relending_rate, repay_years=repay_years)
     layers, central = layer_sizes(sizing.year(fund_year), rule_obj)
-    return FinancingRun(plan, scenarios, layers, central, contrib)
+    notes = set(sizing.provenance.data_notes)
+    if "source" in contrib:
+        notes |= set(contrib["source"].dropna().astype(str))
+    parameters = {"target": plan.target, "years": plan.years, "bond_yield": bond_yield, "coverage": coverage,
+                  "relending_rate": relending_rate, "repay_years": repay_years, "seed": seed,
+                  **scenarios.summary_stats}
+    prov = Provenance("fund/plan", hash_object(rule_obj.model_dump()), hash_frame(contrib), parameters,
+                      tuple(sorted(notes)))
+    return FinancingRun(plan, scenarios, layers, central, contrib, prov)

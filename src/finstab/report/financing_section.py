@@ -9,9 +9,9 @@ from finstab.report.html import Section
 TITLE = {"zh": "稳保基金筹资方案", "en": "Stability-fund financing plan"}
 
 
-def financing_section(run: FinancingRun, lang: str = "zh", synthetic: bool = True) -> Section:
+def financing_section(run: FinancingRun, lang: str = "zh") -> Section:
     plan = run.plan
-    sec = Section("financing", TITLE[lang], synthetic=synthetic)
+    sec = Section("financing", TITLE[lang], synthetic=run.provenance.synthetic)
     sec.text(plan.summary())
     r = plan.reserve
     sec.image(bar_chart([str(y) for y in r["year"]], {"opening 期初": list(r["opening"]),
@@ -23,6 +23,7 @@ def financing_section(run: FinancingRun, lang: str = "zh", synthetic: bool = Tru
              f"largest relending bridge {s.summary_stats['max_bridge']:,.1f}")
     sec.table(s.path, digits=2)
     sec.table(plan.by_bucket(), digits=6)
+    sec.provenance.append(run.provenance.describe())
     sec.text(f"central layer 中央层 {run.central_layer:,.0f}; provincial layers 地方层 "
              f"{run.layers['provincial_layer'].sum():,.0f}")
     return sec
