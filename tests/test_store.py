@@ -91,3 +91,18 @@ def test_any_sqlalchemy_url(tmp_path):
     prov = Provenance("t", "c", "d", {"k": 1})
     rid = store.save_run("t", "label", prov, {"s": pd.DataFrame({"region": ["A"], "score": [1.5]})}, "summary")
     assert store.run(rid).tables["s"]["score"].tolist() == [1.5]
+
+
+def test_pdf_failure_is_a_clear_error(tmp_path, monkeypatch):
+    import finstab.report.stored as stored
+    from finstab.errors import ConfigError
+
+    fake = tmp_path / "fake-chromium"
+    fake.write_text("#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(stored, "CHROMIUM", (str(fake),))
+    html = tmp_path / "r.html"
+    html.write_text("<p>x</p>", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"--pdf: .*could not print .*cannot open display"):
+        stored.html_to_pdf(html, tmp_path / "r.pdf")
+    assert not (tmp_path / "r.pdf").exists()

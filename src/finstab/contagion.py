@@ -51,8 +51,7 @@ def _matrix(m: Any, name: str) -> sp.csr_matrix:
 
 
 def _vector(v: Any, n: int, name: str, *, nonneg: bool = True) -> np.ndarray:
-    arr = np.broadcast_to(as_float_array(v, name), (n,)).astype(float) if np.ndim(v) == 0 else \
-        as_float_array(v, name, ndim=1)
+    arr = np.full(n, float(as_float_array(v, name))) if np.ndim(v) == 0 else as_float_array(v, name, ndim=1)
     if arr.shape != (n,):
         raise InputError(f"length {arr.shape[0]} for {n} nodes", where=name)
     if nonneg and np.any(arr < 0):
@@ -287,7 +286,7 @@ def rank_nodes(exposures: Any, buffers: Any, weights: Any, *, variant: str = "ba
 
 def aggregate_network(matrix: Any, groups: Sequence[Any]) -> pd.DataFrame:
     """Sum a node-level matrix into a group-to-group matrix (regions, sectors, markets)."""
-    M = _matrix(matrix, "matrix") if not sp.issparse(matrix) else sp.csr_matrix(matrix)
+    M = _matrix(matrix, "matrix")
     g = pd.Categorical(list(groups))
     if len(g) != M.shape[0]:
         raise InputError(f"{len(g)} group labels for {M.shape[0]} nodes", where="groups")

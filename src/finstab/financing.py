@@ -18,6 +18,7 @@ from scipy.optimize import brentq
 
 from finstab.configs import config_path
 from finstab.errors import ConfigError, DataError, InputError
+from finstab.fund import shares
 from finstab.yamlconfig import load_model
 
 
@@ -169,12 +170,16 @@ def plan_levies(contributors: pd.DataFrame, target: float, years: int, bond_yiel
     def levies(r: float) -> float:
         return float((np.clip(r * mult, rr.floor, rr.cap) * base).sum())
 
-    lo, hi = levies(0.0), levies(rr.cap / mult.min())
+    top = rr.cap / mult.min()  # at this base rate every contributor pays the cap
+    lo, hi = levies(0.0), levies(top)
     if need < lo - 1e-12 or need > hi + 1e-12:
         raise InputError(f"target needs yearly levies of {need:,.4g}, but floors and caps allow only "
                          f"{lo:,.4g} to {hi:,.4g}; change the target, years or caps", where="target")
-    r = brentq(lambda x: levies(x) - need, 0.0, rr.cap / mult.min(), xtol=1e-16, rtol=1e-14) \
-        if lo < need < hi else (0.0 if need <= lo else rr.cap / mult.min())
+    # levies(r) is continuous and non-decreasing in r: inside (lo, hi) the root is bracketed by [0, top]
+    if lo < need < hi:
+        r = brentq(lambda x: levies(x) - need, 0.0, top, xtol=1e-16, rtol=1e-14)
+    else:
+        r = 0.0 if need <= lo else top
     rate = np.clip(r * mult, rr.floor, rr.cap)
     names = [rr.buckets[k].name_en if rr.kind == "buckets" else "continuous" for k in bucket]
     one = pd.DataFrame({"id": c["id"], "base": base, "dsib": c["dsib"], "risk": c[rr.risk_measure],
@@ -184,8 +189,8 @@ def plan_levies(contributors: pd.DataFrame, target: float, years: int, bond_yiel
                     _reserve_path(float((rate * base).sum()), int(years), bond_yield))
 
 
-def annuity(amount: float, rate: float, periods: int) -> float:
-    """Level payment repaying ``amount`` over ``periods`` at ``rate``."""
+def annuity(amount: float | np.ndarray, rate: float, periods: int) -> float | np.ndarray:
+    """Level payment repaying ``amount`` (scalar or array) over ``periods`` at ``rate``."""
     return amount / periods if rate == 0 else amount * rate / (1 - (1 + rate) ** -periods)
 
 
@@ -232,7 +237,7 @@ def simulate_reserve(plan: LevyPlan, losses: np.ndarray, *, relending_rate: floa
         max_bridge = max(max_bridge, float(bridge.max()))
         debt = debt + bridge
         new_plan = bridge > 0
-        payment = np.where(new_plan, [annuity(d, relending_rate, repay_years) for d in debt], payment)
+        payment = np.where(new_plan, annuity(debt, relending_rate, repay_years), payment)
         remaining = np.where(new_plan, repay_years, remaining)
         rows.append({"year": t + 1, "opening": opening.mean(), "levies": top_up.mean(), "surcharge": surcharge.mean(),
                      "income": income.mean(), "loss": loss[:, t].mean(), "bridge": bridge.mean(),
@@ -264,15 +269,15 @@ def layer_sizes(fund_year: pd.DataFrame, rules: FinancingRules | None = None) ->
     provincial layer, its share of the central pool (by the province's share of all funds),
     and the central layer size; provincial layers + central layer = total.
     """
-    shares = (rules or load_rules()).layers.central_share_by_sector
-    unknown = sorted(set(fund_year["sector"]) - set(shares))
+    central_shares = (rules or load_rules()).layers.central_share_by_sector
+    unknown = sorted(set(fund_year["sector"]) - set(central_shares))
     if unknown:
         raise ConfigError(f"no central share for sectors {unknown}", where="layers.central_share_by_sector")
-    central_part = fund_year["fund"] * fund_year["sector"].map(shares)
+    central_part = fund_year["fund"] * fund_year["sector"].map(central_shares)
     central = float(central_part.sum())
     prov = pd.DataFrame({"provincial_layer": (fund_year["fund"] - central_part).groupby(fund_year["province"]).sum(),
                          "total_fund": fund_year.groupby("province")["fund"].sum()})
-    prov["allocation_share"] = prov["total_fund"] / prov["total_fund"].sum()
+    prov["allocation_share"] = shares(prov["total_fund"])
     prov["central_pool_allocation"] = central * prov["allocation_share"]
     return prov.reset_index(), central
 

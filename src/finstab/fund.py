@@ -7,7 +7,7 @@ and the fund is the unexpected loss E(S) - S*.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,12 +193,9 @@ def monte_carlo_fund(s0: Any, mu: Any, sigma: Any, corr: Any, *, groups: Any = N
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     drift, vol = (m - 0.5 * v * v) * T, v * np.sqrt(T)
     tasks = [(sq, n, s, drift, vol, root, g) for sq, n in zip(seeds, sizes, strict=True)]
-    run: Callable[[], list[np.ndarray]]
-    if client is None:
-        run = lambda: [_simulate_chunk(t) for t in tasks]  # noqa: E731
-    else:
-        run = lambda: client.gather(client.map(_simulate_chunk, tasks, pure=False))  # noqa: E731
-    totals = np.vstack(run())
+    chunks = ([_simulate_chunk(t) for t in tasks] if client is None
+              else client.gather(client.map(_simulate_chunk, tasks, pure=False)))
+    totals = np.vstack(chunks)
     expected = g @ (s * np.exp(m * T))  # exact, not simulated
     q = np.quantile(totals, a, axis=0)
     tail_mean = np.array([totals[totals[:, k] <= q[k], k].mean() for k in range(len(g))])

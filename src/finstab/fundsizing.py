@@ -19,6 +19,7 @@ from finstab.fund import (
     es_fund_size,
     jarque_bera,
     monte_carlo_fund,
+    shares,
     tiers,
     var_fund_size,
 )
@@ -63,7 +64,7 @@ class FundSizing:
         y = self.year(year)
         total = y.groupby("province")["fund"].sum()
         tier = y.pivot(index="province", columns="sector", values="tier").add_prefix("tier_")
-        out = pd.DataFrame({"fund": total, "share": total / total.sum()}).join(tier)
+        out = pd.DataFrame({"fund": total, "share": shares(total)}).join(tier)
         return out.sort_values("fund", ascending=False).reset_index()
 
     def sector_allocation(self, year: int) -> pd.DataFrame:
@@ -72,7 +73,7 @@ class FundSizing:
         g = y.groupby("sector")
         out = pd.DataFrame({"fund": g["fund"].sum(), "mean_fund": g["fund"].mean(),
                             "mean_relative": g["relative"].mean()})
-        out["share"] = out["fund"] / out["fund"].sum()
+        out["share"] = shares(out["fund"])
         return out.sort_values("fund", ascending=False).reset_index()
 
     def to_frame(self) -> pd.DataFrame:

@@ -182,7 +182,6 @@ class MonitorResult:
 
     def to_excel(self, path: str | Path, lang: str = "zh") -> Path:
         """Formatted workbook: one sheet per level, indicators, weights, provenance."""
-        fills = {"grade": {g.name(lang): g.color for g in self.system.grade_scale}}
         nf = self.node_frame(lang)
         sheets = {f"level{lvl}": nf[nf["level"] == lvl].drop(columns="level")
                   for lvl in sorted(nf["level"].unique())}
@@ -190,7 +189,8 @@ class MonitorResult:
         sheets["weights"] = self.weights_frame(lang)
         sheets["provenance"] = pd.DataFrame(
             [{"key": k, "value": str(v)} for k, v in self.provenance.to_dict().items()])
-        return write_excel(_bilingual_headers(sheets), path, fills={_HEADERS["grade"]: fills["grade"]})
+        colours = {g.name(lang): g.color for g in self.system.grade_scale}
+        return write_excel(_bilingual_headers(sheets), path, fills={_HEADERS["grade"]: colours})
 
     def write(self, out_dir: str | Path, lang: str = "zh") -> list[Path]:
         """Write scores.csv, indicators.csv, weights.csv and results.xlsx into ``out_dir``."""

@@ -37,16 +37,12 @@ def _screen(result: ScreenResult) -> tuple:
 
 
 def _contagion(run: ContagionRun) -> tuple:
-    tables = {"ranking": run.ranking, "clearing": run.clearing.to_frame(list(run.banks["bank"])),
-              "region_matrix": run.region_matrix.reset_index(names="lender")}
-    return "contagion", tables, run.clearing.summary(), {"shock": run.shock, "region": run.shocked_region}, \
+    return "contagion", run.tables(), run.clearing.summary(), {"shock": run.shock, "region": run.shocked_region}, \
         run.provenance
 
 
 def _financing(run: FinancingRun) -> tuple:
-    plan = run.plan
-    tables = {"levies": plan.schedule, "reserve": plan.reserve, "scenarios": run.scenarios.path, "layers": run.layers}
-    return "financing", tables, plan.summary(), {"base_rate": plan.base_rate}, run.provenance
+    return "financing", run.tables(), run.plan.summary(), {"base_rate": run.plan.base_rate}, run.provenance
 
 
 def record(store: Store, result: Any, label: str, *, lang: str = "zh", year: int = 2020,

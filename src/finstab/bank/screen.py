@@ -31,8 +31,6 @@ def read_bank_panel(data: str | Path | pd.DataFrame, params: INParams | None = N
     """
     p = params or load_in_params()
     df = data.copy() if isinstance(data, pd.DataFrame) else read_table(data)
-    if isinstance(data, pd.DataFrame):
-        df.attrs = dict(data.attrs)
     source = df.attrs.get("source", "bank panel")
     require_columns(df.columns, REQUIRED, source)
     df = df.reset_index(drop=True)
@@ -58,8 +56,9 @@ def read_bank_panel(data: str | Path | pd.DataFrame, params: INParams | None = N
             raise _fail(df, int(out[0]), col, f"{num.iloc[out[0]]:g} is {what}; expected a decimal in "
                         f"[{lo:g}, {hi:g}] (1.2 = 120 %)")
         df[col] = num.astype(float)
-    for pos in np.flatnonzero(df.duplicated(["bank", "quarter"]).to_numpy()):
-        raise _fail(df, int(pos), "quarter", "appears twice")
+    dup = np.flatnonzero(df.duplicated(["bank", "quarter"]).to_numpy())
+    if dup.size:
+        raise _fail(df, int(dup[0]), "quarter", "appears twice")
     prev = df.groupby("bank")["quarter"].shift()
     disorder = np.flatnonzero((prev.notna() & (df["quarter"] < prev)).to_numpy())
     if disorder.size:

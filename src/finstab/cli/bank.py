@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from finstab.cli.common import console, handle_errors, rich_table
+from finstab.cli.common import console, handle_errors, report_written, rich_table
 from finstab.samples import sample_path
 
 bank_app = typer.Typer(no_args_is_help=True, help="IN index screen, threshold calibration, decision memo.")
@@ -71,5 +71,4 @@ def memo_command(bank: str = typer.Option(..., "--bank", help="Bank id."),
     memo = run_bank_memo(bank, _data(data), inputs or sample_path("banks/memo_inputs.yaml"),
                          params=params, threshold=threshold, failures=failures)
     console.print(memo.waterfall.summary())
-    for p in memo.write(out):
-        console.print(f"wrote {p}")
+    report_written(paths=memo.write(out))

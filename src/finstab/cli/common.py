@@ -35,6 +35,14 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def report_written(provenance=None, paths=()) -> None:
+    """The provenance line, then one line per file written."""
+    if provenance is not None:
+        console.print(provenance.describe(), style="dim")
+    for p in paths:
+        console.print(f"wrote {p}")
+
+
 def rich_table(df: pd.DataFrame, title: str = "", digits: int = 2,
                styles: dict[str, dict[str, str]] | None = None) -> Table:
     """A rich table from a frame; ``styles`` maps column -> {value -> style}."""

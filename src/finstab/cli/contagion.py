@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from finstab.cli.common import console, handle_errors, rich_table
+from finstab.cli.common import console, handle_errors, report_written, rich_table
 from finstab.samples import sample_path
 
 
@@ -30,15 +30,5 @@ def contagion_command(
     console.print(run.clearing.summary())
     console.print(f"Furfine cascade rounds: {[len(r) for r in run.cascade_rounds]}")
     console.print(rich_table(run.ranking.head(top), f"DebtRank ranking ({variant})", digits=4))
-    agg = run.region_matrix
-    flows = agg.stack().sort_values(ascending=False).head(top).reset_index()
-    flows.columns = ["lender region", "borrower region", "exposure"]
-    console.print(rich_table(flows, "Largest cross-region exposures"))
-    console.print(run.provenance.describe(), style="dim")
-    if out is not None:
-        from finstab.io import write_csv
-
-        for p in (write_csv(run.ranking, Path(out) / "debtrank_ranking.csv"),
-                  write_csv(run.clearing.to_frame(list(run.banks["bank"])), Path(out) / "clearing.csv"),
-                  write_csv(agg.reset_index(names="lender"), Path(out) / "region_matrix.csv")):
-            console.print(f"wrote {p}")
+    console.print(rich_table(run.largest_flows(top), "Largest cross-region exposures"))
+    report_written(run.provenance, run.write(out) if out is not None else ())

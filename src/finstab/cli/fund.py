@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from finstab.cli.common import console, handle_errors, rich_table
+from finstab.cli.common import console, handle_errors, report_written, rich_table
 
 fund_app = typer.Typer(no_args_is_help=True, help="Stability-fund sizing by contingent-claims analysis.")
 
@@ -37,10 +37,7 @@ def size_command(
     if res.monte_carlo is not None:
         console.print(rich_table(res.monte_carlo.to_frame().head(5), "Monte Carlo: system and sectors",
                                  digits=4))
-    console.print(res.provenance.describe(), style="dim")
-    if out is not None:
-        for p in res.write(out, year):
-            console.print(f"wrote {p}")
+    report_written(res.provenance, res.write(out, year) if out is not None else ())
 
 
 @fund_app.command("plan")
@@ -68,10 +65,4 @@ def plan_command(
                   f"largest bridge {stats['max_bridge']:,.2f}")
     console.print(rich_table(run.layers.sort_values("total_fund", ascending=False).head(10),
                              f"Provincial layers and central-pool allocation (central layer {run.central_layer:,.0f})"))
-    console.print(run.provenance.describe(), style="dim")
-    if out is not None:
-        from finstab.io import write_excel
-
-        path = write_excel({"levies": plan.schedule, "reserve": plan.reserve, "scenarios": run.scenarios.path,
-                            "layers": run.layers}, Path(out) / "levy_schedule.xlsx")
-        console.print(f"wrote {path}")
+    report_written(run.provenance, run.write(out) if out is not None else ())

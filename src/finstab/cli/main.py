@@ -8,7 +8,7 @@ import typer
 import yaml
 
 from finstab.cli.bank import bank_app
-from finstab.cli.common import LangOption, console, handle_errors, rich_table
+from finstab.cli.common import LangOption, console, handle_errors, report_written, rich_table
 from finstab.cli.contagion import contagion_command
 from finstab.cli.fund import fund_app
 from finstab.cli.runs import report_command, runs_app
@@ -120,10 +120,7 @@ def monitor_command(
     result = run_monitor(system, data, method=method, missing=missing, objective=objective, alpha=alpha)
     console.print(rich_table(result.to_frame(1, lang), result.system.name(lang),
                              styles=_grade_styles(result.system, lang)))
-    console.print(result.provenance.describe(), style="dim")
-    if out is not None:
-        for p in result.write(out, lang):
-            console.print(f"wrote {p}")
+    report_written(result.provenance, result.write(out, lang) if out is not None else ())
     if store is not None:
         from finstab.runs import record
         from finstab.store import Store
@@ -150,10 +147,7 @@ def fce_command(
     frame = result.membership_frame(lang).drop(columns=["node"])
     console.print(rich_table(frame, f"{result.system.name(lang)} — {operator}", digits=3,
                              styles=_grade_styles(result.system, lang)))
-    console.print(result.provenance.describe(), style="dim")
-    if out is not None:
-        for p in result.write(out, lang):
-            console.print(f"wrote {p}")
+    report_written(result.provenance, result.write(out, lang) if out is not None else ())
 
 
 @app.command("demo")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from finstab.cli.common import LangOption, console, handle_errors, rich_table
+from finstab.cli.common import LangOption, console, handle_errors, report_written, rich_table
 
 runs_app = typer.Typer(no_args_is_help=True, help="Stored analysis runs (DuckDB by default).")
 StoreOption = typer.Option(None, "--store", help="Store file or SQLAlchemy URL (default: $FINSTAB_STORE "
@@ -62,6 +62,4 @@ def report_command(run: str, store: str | None = StoreOption, lang: str = LangOp
     from finstab.report.stored import write_run_report
     from finstab.store import Store
 
-    paths = write_run_report(Store(store).run(run), out, lang, pdf=pdf)
-    for p in paths:
-        console.print(f"wrote {p}")
+    report_written(paths=write_run_report(Store(store).run(run), out, lang, pdf=pdf))

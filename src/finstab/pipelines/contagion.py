@@ -11,6 +11,7 @@ import scipy.sparse as sp
 
 from finstab.contagion import ClearingResult, aggregate_network, eisenberg_noe, furfine_cascade, rank_nodes
 from finstab.errors import ConfigError
+from finstab.io import write_csv
 from finstab.network_data import exposure_matrix, read_network
 from finstab.provenance import Provenance, hash_frame, hash_object
 
@@ -28,6 +29,19 @@ class ContagionRun:
     shock: float
     shocked_region: str | None
     provenance: Provenance
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"ranking": self.ranking, "clearing": self.clearing.to_frame(list(self.banks["bank"])),
+                "region_matrix": self.region_matrix.reset_index(names="lender")}
+
+    def largest_flows(self, top: int = 10) -> pd.DataFrame:
+        """The largest region-to-region exposures."""
+        flows = self.region_matrix.stack().sort_values(ascending=False).head(top).reset_index()
+        flows.columns = ["lender region", "borrower region", "exposure"]
+        return flows
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        return [write_csv(t, Path(out_dir) / f"{name}.csv") for name, t in self.tables().items()]
 
 
 def run_contagion(banks: str | Path | pd.DataFrame, edges: str | Path | pd.DataFrame, *,

@@ -19,6 +19,7 @@ from finstab.financing import (
     plan_levies,
     simulate_reserve,
 )
+from finstab.io import write_excel
 from finstab.pipelines.fund import run_fund_sizing
 from finstab.provenance import Provenance, hash_frame, hash_object
 from finstab.samples import sample_path
@@ -32,6 +33,13 @@ class FinancingRun:
     central_layer: float
     contributors: pd.DataFrame
     provenance: Provenance
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"levies": self.plan.schedule, "reserve": self.plan.reserve, "scenarios": self.scenarios.path,
+                "layers": self.layers}
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        return [write_excel(self.tables(), Path(out_dir) / "levy_schedule.xlsx")]
 
 
 def bank_contributors(data: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:

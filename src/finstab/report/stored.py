@@ -42,11 +42,17 @@ def html_to_pdf(html: Path, pdf: Path) -> Path:
 
     def write(tmp: Path) -> None:
         with tempfile.TemporaryDirectory() as profile:
-            subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                            f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                            f"--print-to-pdf={tmp}", html.resolve().as_uri()],
-                           check=True, capture_output=True, timeout=120)
+            try:
+                done = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                       "--disable-background-networking", "--disable-component-update",
+                                       "--disable-sync", f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                                       f"--print-to-pdf={tmp}", html.resolve().as_uri()],
+                                      capture_output=True, timeout=120, check=False)
+            except subprocess.TimeoutExpired:
+                raise ConfigError(f"{exe} did not finish printing {html} within 120 s", where="--pdf") from None
+            if done.returncode != 0 or not tmp.stat().st_size:
+                tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+                raise ConfigError(f"{exe} could not print {html}: {tail[0]}", where="--pdf")
     return atomic_write(pdf, write)
 
 
