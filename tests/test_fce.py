@@ -126,6 +126,9 @@ def test_fce_on_values_and_votes_agree_in_shape():
     assert res.node_membership.shape == (6, 4, 4)
     np.testing.assert_allclose(res.node_membership.sum(axis=-1), 1)
     assert res.provenance.synthetic
+    assert res.provenance.parameters["method"] == "fce"
+    v = load_system("guangxi").grade_values
+    np.testing.assert_allclose(res.node_scores, res.node_membership @ v)  # score = B . v at every node
     assert Monitor(load_system("guangxi"), method="fce").method == "fce"
 
 

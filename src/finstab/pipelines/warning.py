@@ -49,9 +49,8 @@ def run_warning(*, system: str | Path | None = None, data: str | Path | pd.DataF
         panel = build_panel(raw, [i.id for i in sys_obj.tree.indicators])
         frame = panel.keys.rename(columns={"region": "entity"}).assign(
             **{c: panel.values[:, k] for k, c in enumerate(panel.columns)})
-        frame["entity"] = frame["entity"].astype(str)
-        kind = type(frame["period"].iloc[0])
-        ev = _events(events, "region", "event_period", kind)
+        frame = frame.astype({"entity": str, "period": str})  # events files name periods as text
+        ev = _events(events, "region", "event_period", str)
         indicators = list(panel.columns)
         synthetic = any("synthetic" in n for n in panel.notes)
         directions = {i.id: 1 if i.type == "negative" else -1 for i in sys_obj.tree.indicators}
