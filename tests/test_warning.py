@@ -83,3 +83,10 @@ def test_cli_warn():
     assert "KLR signals" in res.output and "mean lead" in res.output
     res = CliRunner().invoke(app, ["warn", "--system", "local_debt", "--horizon", "2"])
     assert res.exit_code == 0, res.output
+
+
+def test_cli_warn_with_system_needs_data(tmp_path):
+    events = tmp_path / "events.csv"
+    events.write_text("region,event_period\nAH,2020\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["warn", "--system", "zibo", "--events", str(events)])
+    assert res.exit_code == 2 and "--data" in res.output

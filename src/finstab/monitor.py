@@ -241,8 +241,7 @@ class Monitor:
         if objective is not None and (method != "threshold" or missing != "error"):
             raise ConfigError("objective weights need the threshold method and complete data", where="objective")
         if missing not in ("error", "renormalise"):
-            raise DataError(f"missing = {missing!r}; expected 'error' or 'renormalise'",
-                            where="missing")
+            raise ConfigError(f"missing = {missing!r}; expected 'error' or 'renormalise'", where="missing")
         if method not in ("threshold", "fce"):
             raise ConfigError(f"unknown method {method!r}; expected 'threshold' or 'fce'",
                               where="method")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from finstab.bank import read_bank_panel, screen
+from finstab.errors import ConfigError
 from finstab.io import read_table
 from finstab.panel import build_panel
 from finstab.samples import sample_path
@@ -44,6 +45,8 @@ def run_warning(*, system: str | Path | None = None, data: str | Path | pd.DataF
         synthetic = screened.provenance.synthetic
         directions = {r.id: (-1 if r.risky_when == "below" else 1) for r in screened.params.ratios}
     else:
+        if data is None:
+            raise ConfigError("a monitor panel is needed with --system", where="--data")
         sys_obj = load_system(system)
         raw = data if isinstance(data, pd.DataFrame) else read_table(data)
         panel = build_panel(raw, [i.id for i in sys_obj.tree.indicators])
