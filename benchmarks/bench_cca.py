@@ -14,8 +14,8 @@ import numpy as np
 from scipy.optimize import fsolve
 from scipy.stats import norm
 
-from finstab.cca import merton_solve
-from finstab.fund import monte_carlo_fund
+from finstab.fund.lognormal import monte_carlo_fund
+from finstab.fund.merton import merton_solve
 
 N, N_BASE = 1_000_000, 300
 

@@ -11,9 +11,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from finstab.monitor import Monitor
+from finstab.monitor.model import Monitor
+from finstab.monitor.systems.loader import parse_system
 from finstab.samples.synthetic import synthetic_wide_panel
-from finstab.systems.loader import parse_system
 
 N_REGIONS, N_PERIODS, N_DIMS, PER_DIM = 3000, 240, 4, 10
 BASELINE_ROWS = 2000

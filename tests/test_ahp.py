@@ -3,14 +3,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finstab.ahp import (
+from finstab.core.errors import InputError
+from finstab.mcda.ahp import (
     RI_TABLES,
     ahp_weights,
     group_judgments,
     matrix_from_priorities,
     random_index,
 )
-from finstab.errors import InputError
 
 
 def power_iteration(a: np.ndarray, steps: int = 2000) -> tuple[np.ndarray, float]:

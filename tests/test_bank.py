@@ -18,8 +18,8 @@ from finstab.bank import (
 from finstab.bank.calibration import find_jump
 from finstab.bank.waterfall import insured_amount
 from finstab.cli.main import app
-from finstab.errors import DataError, InputError
-from finstab.io import read_table
+from finstab.core.errors import DataError, InputError
+from finstab.core.io import read_table
 from finstab.samples import sample_path
 from finstab.samples.banks import make_bank_panel
 

@@ -12,7 +12,7 @@ pytest.importorskip("fastapi")
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 from finstab.samples import sample_path  # noqa: E402
-from finstab.store import Store  # noqa: E402
+from finstab.store.database import Store  # noqa: E402
 from finstab.web.app import create_app  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

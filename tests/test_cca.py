@@ -5,8 +5,8 @@ from hypothesis import strategies as st
 from scipy.optimize import fsolve
 from scipy.special import ndtr
 
-from finstab.cca import merton_solve
-from finstab.errors import InputError
+from finstab.core.errors import InputError
+from finstab.fund.merton import merton_solve
 
 
 def test_hull_textbook_example():

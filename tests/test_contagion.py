@@ -7,8 +7,8 @@ from typer.testing import CliRunner
 
 from finstab.cli.main import app
 from finstab.contagion import aggregate_network, debtrank, eisenberg_noe, furfine_cascade, rank_nodes
-from finstab.errors import DataError, InputError
-from finstab.network_data import read_network
+from finstab.contagion.network import read_network
+from finstab.core.errors import DataError, InputError
 from finstab.samples import sample_path
 
 # Three banks, worked by hand (liabilities[i, j] = what i owes j)

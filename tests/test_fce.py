@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from finstab.cli.main import app
-from finstab.errors import DataError, InputError
-from finstab.fce import fuzzy_evaluate, grade_of_score, membership_from_values, membership_from_votes
-from finstab.monitor import Monitor
+from finstab.core.errors import DataError, InputError
+from finstab.mcda.fce import fuzzy_evaluate, grade_of_score, membership_from_values, membership_from_votes
+from finstab.monitor.model import Monitor
+from finstab.monitor.systems import load_system
 from finstab.pipelines import run_fce
 from finstab.samples import sample_path
-from finstab.systems import load_system
 
 V = (87.5, 62.5, 37.5, 12.5)  # 安全, 基本安全, 低风险, 高风险 (Guangxi paper)
 A = [0.2, 0.3, 0.5]

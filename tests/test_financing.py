@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from finstab.cli.main import app
-from finstab.errors import DataError, InputError
-from finstab.financing import (
+from finstab.core.errors import DataError, InputError
+from finstab.fund.financing import (
     annuity,
     assign_layers,
     layer_sizes,
@@ -16,7 +16,7 @@ from finstab.financing import (
     plan_levies,
     simulate_reserve,
 )
-from finstab.fund import var_fund_size
+from finstab.fund.lognormal import var_fund_size
 
 CONTRIB = pd.DataFrame({"id": ["a", "b", "c", "d"], "base": [1e4, 2e4, 5e3, 8e3],
                         "in": [-0.01, -0.001, 0.001, 0.01], "dsib": [True, False, False, False]})
@@ -126,7 +126,7 @@ def test_cli_plan(tmp_path):
 
 
 def test_bad_rules_file(tmp_path):
-    from finstab.errors import ConfigError
+    from finstab.core.errors import ConfigError
 
     bad = tmp_path / "rules.yaml"
     bad.write_text("rates:\n  kind: buckets\n  buckets: [{name_zh: a, name_en: a, upper: null, multiplier: 1}]\n"

@@ -7,8 +7,9 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from finstab.cli.main import app
-from finstab.errors import DataError, InputError
-from finstab.fund import (
+from finstab.core.errors import DataError, InputError
+from finstab.core.io import read_table
+from finstab.fund.lognormal import (
     es_fund_size,
     jarque_bera,
     log_moments,
@@ -17,10 +18,9 @@ from finstab.fund import (
     tiers,
     var_fund_size,
 )
-from finstab.io import read_table
+from finstab.fund.sectors import compile_cca
 from finstab.pipelines import run_fund_sizing
 from finstab.samples import sample_path
-from finstab.sectors import compile_cca
 
 
 def test_var_closed_form():

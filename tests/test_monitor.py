@@ -3,12 +3,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from finstab.errors import DataError
-from finstab.io import read_table
-from finstab.monitor import Monitor
+from finstab.core.errors import DataError
+from finstab.core.io import read_table
+from finstab.monitor.model import Monitor
+from finstab.monitor.systems import load_system
+from finstab.monitor.systems.loader import parse_system
 from finstab.samples.zibo import make_zibo_sample
-from finstab.systems import load_system
-from finstab.systems.loader import parse_system
 
 # Liu & Chen (Zibo): level-1 scores and the published totals, 2015-2019.
 PUBLISHED = pd.DataFrame({
@@ -138,7 +138,7 @@ def test_excel_export_is_formatted(tmp_path, zibo_sample):
 
 
 def test_subjective_objective_blend(zibo_sample):
-    from finstab.weights import entropy_weights
+    from finstab.mcda.weights import entropy_weights
 
     data = read_table(zibo_sample)
     system = load_system("zibo")

@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finstab.errors import InputError
-from finstab.scoring import band_score, grade_index, grade_names, threshold_score
+from finstab.core.errors import InputError
+from finstab.mcda.scoring import band_score, grade_index, grade_names, threshold_score
 
 CUTS_UP = [2, 4, 6, 8, 10.5, 13]  # capital adequacy: bigger is safer
 CUTS_DOWN = [15, 10, 7.5, 5, 2.5, 1]  # NPL ratio: bigger is riskier

@@ -4,12 +4,12 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from finstab.cli.main import app
-from finstab.errors import DataError
+from finstab.core.errors import DataError
+from finstab.core.provenance import Provenance
 from finstab.pipelines import run_monitor
-from finstab.provenance import Provenance
-from finstab.runs import record
 from finstab.samples import sample_path
-from finstab.store import Store
+from finstab.store.database import Store
+from finstab.store.record import record
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_run_round_trip_with_provenance(store):
 
 def test_transaction_rolls_back_on_database_error(store, monkeypatch):
     prov = Provenance("test", "c", "d", {})
-    import finstab.store as st
+    import finstab.store.database as st
 
     original = st.run_tables.insert
 
@@ -95,7 +95,7 @@ def test_any_sqlalchemy_url(tmp_path):
 
 def test_pdf_failure_is_a_clear_error(tmp_path, monkeypatch):
     import finstab.report.stored as stored
-    from finstab.errors import ConfigError
+    from finstab.core.errors import ConfigError
 
     fake = tmp_path / "fake-chromium"
     fake.write_text("#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n")

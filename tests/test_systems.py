@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import yaml
 
-from finstab.errors import ConfigError
-from finstab.systems import available_presets, dump_system, load_system
-from finstab.systems.loader import parse_system
+from finstab.core.errors import ConfigError
+from finstab.monitor.systems import available_presets, dump_system, load_system
+from finstab.monitor.systems.loader import parse_system
 
 ZIBO_LEVEL1 = {"macro": 4.52, "regional": 16.97, "banking": 49.25, "environment": 29.23}
 

@@ -4,10 +4,10 @@ import pytest
 from typer.testing import CliRunner
 
 from finstab.cli.main import app
-from finstab.errors import DataError
+from finstab.core.errors import DataError
+from finstab.early_warning import evaluate_signal, klr_signals, pre_crisis_labels
 from finstab.pipelines import run_monitor, run_warning
 from finstab.samples import sample_path
-from finstab.warning import evaluate_signal, klr_signals, pre_crisis_labels
 
 
 def planted_panel(seed=0, n_entities=40, n_periods=30, horizon=4):

@@ -7,9 +7,9 @@ fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from finstab.pipelines import run_monitor  # noqa: E402
-from finstab.runs import record  # noqa: E402
 from finstab.samples import sample_path  # noqa: E402
-from finstab.store import Store  # noqa: E402
+from finstab.store.database import Store  # noqa: E402
+from finstab.store.record import record  # noqa: E402
 from finstab.web.app import create_app  # noqa: E402
 
 ANALYST, READER = "analyst-token-0123456789", "reader-token-0123456789"
@@ -54,7 +54,7 @@ def test_upload_run_and_download(client):
 
     from openpyxl import load_workbook
 
-    from finstab.scoring import FIVE_GRADES
+    from finstab.mcda.scoring import FIVE_GRADES
 
     ws = load_workbook(BytesIO(xlsx.content))["scores"]
     grade_col = [c.value for c in ws[1]].index("grade") + 1

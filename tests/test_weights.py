@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from finstab.errors import InputError
-from finstab.weights import combine_weights, critic_weights, entropy_weights
+from finstab.core.errors import InputError
+from finstab.mcda.weights import combine_weights, critic_weights, entropy_weights
 
 
 def test_entropy_by_hand():

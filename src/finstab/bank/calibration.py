@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import ruptures as rpt
 
-from finstab.errors import DataError
+from finstab.core.errors import DataError
 
 MIN_QUARTERS = 6
 

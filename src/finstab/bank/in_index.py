@@ -14,8 +14,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from finstab.configs import config_path
-from finstab.validate import as_float_array
-from finstab.yamlconfig import load_model
+from finstab.core.config import load_model
+from finstab.core.validate import as_float_array
 
 RATIO_IDS = ("pcr", "ct1car", "lcr", "cr", "lr")
 

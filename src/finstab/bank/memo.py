@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict
 
 from finstab.bank.screen import ScreenResult
 from finstab.bank.waterfall import WaterfallResult, absorb_losses
-from finstab.fonts import render_with_cjk
-from finstab.io import write_text
-from finstab.yamlconfig import load_model
+from finstab.core.config import load_model
+from finstab.core.io import write_text
+from finstab.report.fonts import render_with_cjk
 
 
 class _Strict(BaseModel):

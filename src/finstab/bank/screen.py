@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from finstab.bank.in_index import RATIO_IDS, INParams, in_components, load_in_params
-from finstab.errors import DataError
-from finstab.io import read_table
-from finstab.provenance import Provenance, hash_frame, hash_object
-from finstab.validate import require_columns
+from finstab.core.errors import DataError
+from finstab.core.io import read_table
+from finstab.core.provenance import Provenance, hash_frame, hash_object
+from finstab.core.validate import require_columns
 
 REQUIRED = ["bank", "quarter", *RATIO_IDS, "inter", "amo"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from finstab.errors import InputError
+from finstab.core.errors import InputError
 
 INSURED_LIMIT_YUAN = 500_000
 

@@ -38,7 +38,7 @@ def screen_command(data: Path | None = DATA, params: Path | None = PARAMS,
     console.print(rich_table(res.watch_list(quarter), "IN watch list", digits=5))
     console.print(res.summary(), style="dim")
     if out is not None:
-        from finstab.io import write_csv
+        from finstab.core.io import write_csv
 
         console.print(f"wrote {write_csv(res.to_frame(), Path(out) / 'screen.csv')}")
 

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from finstab.errors import FinstabError
+from finstab.core.errors import FinstabError
 
 # Outside a terminal (pipes, CI logs) rich would fall back to 80 columns; tables need more.
 console = Console(width=None if sys.stdout.isatty() else 160)

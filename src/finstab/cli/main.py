@@ -14,7 +14,7 @@ from finstab.cli.fund import fund_app
 from finstab.cli.runs import report_command, runs_app
 from finstab.cli.serve import serve_command
 from finstab.cli.warn import warn_command
-from finstab.errors import ConfigError
+from finstab.core.errors import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="finstab: financial-stability analysis (monitor, FCE, bank screen, "
@@ -40,7 +40,7 @@ def systems_list(lang: str = LangOption) -> None:
     """List the shipped presets."""
     import pandas as pd
 
-    from finstab.systems import available_presets, load_system
+    from finstab.monitor.systems import available_presets, load_system
 
     rows = []
     for name in available_presets():
@@ -53,7 +53,7 @@ def systems_list(lang: str = LangOption) -> None:
 @handle_errors
 def systems_show(name: str, lang: str = LangOption) -> None:
     """Show a system's tree with local and global weights."""
-    from finstab.systems import load_system
+    from finstab.monitor.systems import load_system
 
     s = load_system(name)
     tree = s.tree
@@ -77,8 +77,8 @@ def ahp_command(
     ri_table: str = typer.Option("saaty1980", help="Random-index table name."),
 ) -> None:
     """Weights, lambda_max, CI, CR and the most inconsistent judgment of a matrix."""
-    from finstab.ahp import ahp_weights
-    from finstab.io import read_table
+    from finstab.core.io import read_table
+    from finstab.mcda.ahp import ahp_weights
 
     labels = None
     if file.suffix.lower() in (".yaml", ".yml"):
@@ -87,7 +87,7 @@ def ahp_command(
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
         if isinstance(data, dict):
             labels, data = data.get("labels"), data.get("matrix")
-        from finstab.systems.schema import _parse_judgment
+        from finstab.monitor.systems.schema import _parse_judgment
 
         try:
             matrix = [[_parse_judgment(x) for x in row] for row in data]
@@ -122,8 +122,8 @@ def monitor_command(
                              styles=_grade_styles(result.system, lang)))
     report_written(result.provenance, result.write(out, lang) if out is not None else ())
     if store is not None:
-        from finstab.runs import record
-        from finstab.store import Store
+        from finstab.store.database import Store
+        from finstab.store.record import record
 
         console.print(f"recorded run {record(Store(store), result, f'{system} on {data.name}', lang=lang)}")
 

@@ -18,7 +18,7 @@ StoreOption = typer.Option(None, "--store", help="Store file or SQLAlchemy URL (
 @handle_errors
 def list_command(store: str | None = StoreOption, kind: str | None = typer.Option(None, "--kind")) -> None:
     """Runs, newest first, with their provenance hashes."""
-    from finstab.store import Store
+    from finstab.store.database import Store
 
     console.print(rich_table(Store(store).runs(kind), "runs"))
 
@@ -27,7 +27,7 @@ def list_command(store: str | None = StoreOption, kind: str | None = typer.Optio
 @handle_errors
 def show_command(run: str, store: str | None = StoreOption, rows: int = typer.Option(10, "--rows")) -> None:
     """Provenance, parameters and the head of every table of a run (id or unique prefix)."""
-    from finstab.store import Store
+    from finstab.store.database import Store
 
     stored = Store(store).run(run)
     meta = stored.meta
@@ -44,7 +44,7 @@ def show_command(run: str, store: str | None = StoreOption, rows: int = typer.Op
 @handle_errors
 def diff_command(a: str, b: str, store: str | None = StoreOption, rows: int = typer.Option(20, "--rows")) -> None:
     """Numbers that differ between two runs."""
-    from finstab.store import Store
+    from finstab.store.database import Store
 
     diff = Store(store).diff(a, b)
     if diff.empty:
@@ -60,6 +60,6 @@ def report_command(run: str, store: str | None = StoreOption, lang: str = LangOp
                    out: Path = typer.Option(Path("out"), "--out")) -> None:
     """Self-contained HTML (and PDF) report of a stored run."""
     from finstab.report.stored import write_run_report
-    from finstab.store import Store
+    from finstab.store.database import Store
 
     report_written(paths=write_run_report(Store(store).run(run), out, lang, pdf=pdf))

@@ -8,9 +8,9 @@ import pandas as pd
 
 from finstab.bank import CalibrationResult, ScreenResult, calibrate_threshold, load_in_params, read_bank_panel, screen
 from finstab.bank.memo import Memo, build_memo, load_memo_inputs
-from finstab.errors import ConfigError
-from finstab.io import read_table
-from finstab.validate import require_columns
+from finstab.core.errors import ConfigError
+from finstab.core.io import read_table
+from finstab.core.validate import require_columns
 
 
 def run_bank_screen(data: str | Path | pd.DataFrame, *, params: str | Path | None = None,

@@ -10,10 +10,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from finstab.contagion import ClearingResult, aggregate_network, eisenberg_noe, furfine_cascade, rank_nodes
-from finstab.errors import ConfigError
-from finstab.io import write_csv
-from finstab.network_data import exposure_matrix, read_network
-from finstab.provenance import Provenance, hash_frame, hash_object
+from finstab.contagion.network import exposure_matrix, read_network
+from finstab.core.errors import ConfigError
+from finstab.core.io import write_csv
+from finstab.core.provenance import Provenance, hash_frame, hash_object
 
 
 @dataclass(frozen=True)

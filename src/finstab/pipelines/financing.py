@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 
 from finstab.bank import read_bank_panel, screen
-from finstab.financing import (
+from finstab.core.io import write_excel
+from finstab.core.provenance import Provenance, hash_frame, hash_object
+from finstab.fund.financing import (
     LevyPlan,
     ReservePath,
     assign_layers,
@@ -19,9 +21,7 @@ from finstab.financing import (
     plan_levies,
     simulate_reserve,
 )
-from finstab.io import write_excel
 from finstab.pipelines.fund import run_fund_sizing
-from finstab.provenance import Provenance, hash_frame, hash_object
 from finstab.samples import sample_path
 
 

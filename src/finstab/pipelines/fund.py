@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from finstab.errors import ConfigError, DataError
-from finstab.fundsizing import FundSizing, size_funds, system_monte_carlo
-from finstab.io import read_table
-from finstab.provenance import Provenance, hash_frame, hash_object
-from finstab.sectors import compile_cca, load_conventions
+from finstab.core.errors import ConfigError, DataError
+from finstab.core.io import read_table
+from finstab.core.provenance import Provenance, hash_frame, hash_object
+from finstab.fund.sectors import compile_cca, load_conventions
+from finstab.fund.sizing import FundSizing, size_funds, system_monte_carlo
 
 
 def run_fund_sizing(data_dir: str | Path, *, alpha: float = 0.05, tier_method: str = "quantile",

@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from finstab.errors import ConfigError, DataError, FinstabError
-from finstab.fce import membership_from_votes
-from finstab.io import read_table
-from finstab.monitor import Monitor, MonitorResult
-from finstab.panel import Panel
-from finstab.systems import load_system
-from finstab.systems.schema import IndicatorSystem
-from finstab.validate import require_columns
+from finstab.core.errors import ConfigError, DataError, FinstabError
+from finstab.core.io import read_table
+from finstab.core.validate import require_columns
+from finstab.mcda.fce import membership_from_votes
+from finstab.monitor.model import Monitor, MonitorResult
+from finstab.monitor.panel import Panel
+from finstab.monitor.systems import load_system
+from finstab.monitor.systems.schema import IndicatorSystem
 
 
 def run_monitor(system: str | Path | IndicatorSystem, data: str | Path | pd.DataFrame,

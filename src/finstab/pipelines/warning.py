@@ -8,13 +8,13 @@ from pathlib import Path
 import pandas as pd
 
 from finstab.bank import read_bank_panel, screen
-from finstab.errors import ConfigError
-from finstab.io import read_table
-from finstab.panel import build_panel
+from finstab.core.errors import ConfigError
+from finstab.core.io import read_table
+from finstab.core.validate import require_columns
+from finstab.early_warning import SignalResult, evaluate_signal, klr_signals, pre_crisis_labels
+from finstab.monitor.panel import build_panel
+from finstab.monitor.systems import load_system
 from finstab.samples import sample_path
-from finstab.systems import load_system
-from finstab.validate import require_columns
-from finstab.warning import SignalResult, evaluate_signal, klr_signals, pre_crisis_labels
 
 
 @dataclass(frozen=True)

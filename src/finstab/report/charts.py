@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 
-from finstab.fonts import cjk_font_path
+from finstab.report.fonts import cjk_font_path
 
 
 @cache

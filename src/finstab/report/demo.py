@@ -24,9 +24,9 @@ from finstab.report.financing_section import financing_section
 from finstab.report.fund_section import fund_section
 from finstab.report.html import write_report
 from finstab.report.monitor_section import fce_section, monitor_section
-from finstab.runs import record
 from finstab.samples import sample_path
-from finstab.store import Store
+from finstab.store.database import Store
+from finstab.store.record import record
 
 TITLE = {"zh": "finstab 金融稳定分析演示报告", "en": "finstab financial-stability demo report"}
 STORE_NAME = "finstab.duckdb"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from finstab.fundsizing import FundSizing
+from finstab.fund.sizing import FundSizing
 from finstab.report.charts import bar_chart, tile_map
 from finstab.report.html import Section
 from finstab.samples.cca import provinces

@@ -9,8 +9,8 @@ import jinja2
 import pandas as pd
 
 import finstab
-from finstab.fonts import render_with_cjk
-from finstab.io import write_text
+from finstab.core.io import write_text
+from finstab.report.fonts import render_with_cjk
 
 SYNTHETIC_TEXT = {
     "zh": "注意：本报告使用合成（模拟）数据，仅用于演示，不代表真实情况。",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from finstab.monitor import MonitorResult
+from finstab.monitor.model import MonitorResult
 from finstab.report.charts import bar_chart, radar_chart, trend_chart
 from finstab.report.html import Section
 

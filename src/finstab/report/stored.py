@@ -7,12 +7,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from finstab.errors import ConfigError
-from finstab.io import atomic_write
+from finstab.core.errors import ConfigError
+from finstab.core.io import atomic_write
+from finstab.mcda.scoring import FIVE_GRADES
 from finstab.report.charts import trend_chart
 from finstab.report.html import Section, write_report
-from finstab.scoring import FIVE_GRADES
-from finstab.store import StoredRun
+from finstab.store.database import StoredRun
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 

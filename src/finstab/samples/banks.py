@@ -78,7 +78,7 @@ def make_bank_panel(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 if __name__ == "__main__":  # regenerate the shipped files
-    from finstab.io import write_text
+    from finstab.core.io import write_text
     from finstab.samples import sample_path
 
     header = "".join(f"# {line}\n" for line in (__doc__ or "").strip().splitlines())

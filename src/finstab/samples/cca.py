@@ -90,7 +90,7 @@ def make_market(seed: int = SEED) -> pd.DataFrame:
 
 
 if __name__ == "__main__":  # regenerate the shipped files
-    from finstab.io import write_text
+    from finstab.core.io import write_text
 
     header = "".join(f"# {line}\n" for line in (__doc__ or "").strip().splitlines())
     write_text(sample_path("cca/balance_sheets.csv"), header + make_balance_sheets().to_csv(index=False))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from finstab.monitor.systems import load_system
 from finstab.samples.synthetic import invert_score
-from finstab.systems import load_system
 
 SEED = 3_2020
 N_EXPERTS = 10
@@ -48,7 +48,7 @@ def make_values(seed: int = SEED) -> pd.DataFrame:
 
 
 if __name__ == "__main__":  # regenerate the shipped files
-    from finstab.io import write_text
+    from finstab.core.io import write_text
     from finstab.samples import sample_path
 
     header = "".join(f"# {line}\n" for line in (__doc__ or "").strip().splitlines())

@@ -54,8 +54,8 @@ def make_network(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 if __name__ == "__main__":  # regenerate the shipped files
     from finstab.contagion import aggregate_network
-    from finstab.io import write_text
-    from finstab.network_data import exposure_matrix
+    from finstab.contagion.network import exposure_matrix
+    from finstab.core.io import write_text
     from finstab.samples import sample_path
 
     header = "".join(f"# {line}\n" for line in (__doc__ or "").strip().splitlines())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from finstab.systems.schema import Indicator, IndicatorSystem
+from finstab.monitor.systems.schema import Indicator, IndicatorSystem
 
 
 def invert_score(indicator: Indicator, target: np.ndarray, scores: tuple[float, ...],

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from finstab.monitor.systems import load_system
 from finstab.samples.cca import provinces
 from finstab.samples.synthetic import invert_score
-from finstab.systems import load_system
 
 SEED = 5_2023
 YEARS = np.arange(2015, 2024)
@@ -66,7 +66,7 @@ def make_small_banks(seed: int = SEED) -> pd.DataFrame:
 
 
 if __name__ == "__main__":  # regenerate the shipped files
-    from finstab.io import write_text
+    from finstab.core.io import write_text
     from finstab.samples import sample_path
 
     header = "".join(f"# {line}\n" for line in (__doc__ or "").strip().splitlines())

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from finstab.monitor.systems import load_system
 from finstab.samples.synthetic import invert_score
-from finstab.systems import load_system
 
 SEED = 20151231
 REGION = "Zibo (synthetic)"
@@ -62,7 +62,7 @@ def _dimension_of_indicators(system) -> dict[str, str]:
 
 
 if __name__ == "__main__":  # regenerate the shipped file
-    from finstab.io import write_text
+    from finstab.core.io import write_text
     from finstab.samples import sample_path
 
     header = "".join(f"# {line}\n" for line in (__doc__ or "").strip().splitlines())

@@ -18,16 +18,16 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 import finstab
-from finstab.errors import FinstabError
-from finstab.fonts import cjk_font_path
-from finstab.io import read_table, write_excel
+from finstab.core.errors import FinstabError
+from finstab.core.io import read_table, write_excel
+from finstab.mcda.scoring import FIVE_GRADES
+from finstab.monitor.systems import available_presets, load_system
 from finstab.pipelines import run_monitor
+from finstab.report.fonts import cjk_font_path
 from finstab.report.html import render_report
 from finstab.report.stored import run_section
-from finstab.runs import record
-from finstab.scoring import FIVE_GRADES
-from finstab.store import Store
-from finstab.systems import available_presets, load_system
+from finstab.store.database import Store
+from finstab.store.record import record
 from finstab.web.auth import RANK, role_of
 
 COOKIE = "finstab_token"

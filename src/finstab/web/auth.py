@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from finstab.errors import ConfigError
+from finstab.core.errors import ConfigError
 
 ROLES = ("read", "analyst")
 RANK = {"read": 0, "analyst": 1}

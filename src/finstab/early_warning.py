@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from finstab.errors import DataError, InputError
+from finstab.core.errors import DataError, InputError
 
 DEFAULT_QUANTILES = np.round(np.linspace(0.50, 0.98, 49), 2)
 

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from finstab.errors import InputError
-from finstab.validate import as_float_array, check_positive
+from finstab.core.errors import InputError
+from finstab.core.validate import as_float_array, check_positive
 
 TOLERANCE = 1e-12
 MAX_NEWTON = 60

@@ -8,11 +8,11 @@ from typing import Any
 
 import yaml
 
-from finstab.errors import ConfigError
-from finstab.systems.schema import IndicatorSystem
-from finstab.yamlconfig import load_model, read_yaml, validate
+from finstab.core.config import load_model, read_yaml, validate
+from finstab.core.errors import ConfigError
+from finstab.monitor.systems.schema import IndicatorSystem
 
-PRESET_PACKAGE = "finstab.systems.presets"
+PRESET_PACKAGE = "finstab.monitor.systems.presets"
 
 
 def available_presets() -> list[str]:

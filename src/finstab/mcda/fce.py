@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from finstab.errors import InputError
-from finstab.validate import as_float_array
+from finstab.core.errors import InputError
+from finstab.core.validate import as_float_array
 
 OPERATORS = ("weighted_average", "min_max", "product_max", "min_bounded_sum")
 ROW_SUM_TOLERANCE = 1e-6

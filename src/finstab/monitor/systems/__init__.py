@@ -1,7 +1,7 @@
 """Indicator systems: pydantic schema, YAML loader, shipped presets."""
 
-from finstab.systems.loader import available_presets, dump_system, load_system
-from finstab.systems.schema import Indicator, IndicatorSystem, Node
+from finstab.monitor.systems.loader import available_presets, dump_system, load_system
+from finstab.monitor.systems.schema import Indicator, IndicatorSystem, Node
 
 __all__ = ["Indicator", "IndicatorSystem", "Node", "available_presets", "dump_system",
            "load_system"]

@@ -7,11 +7,11 @@ from typing import Any
 import pandas as pd
 
 from finstab.bank import ScreenResult
-from finstab.fundsizing import FundSizing
-from finstab.monitor import MonitorResult
+from finstab.core.provenance import Provenance
+from finstab.fund.sizing import FundSizing
+from finstab.monitor.model import MonitorResult
 from finstab.pipelines import ContagionRun, FinancingRun
-from finstab.provenance import Provenance
-from finstab.store import Store
+from finstab.store.database import Store
 
 
 def _monitor(result: MonitorResult, lang: str) -> tuple[str, dict[str, pd.DataFrame], str, Any, Provenance]:

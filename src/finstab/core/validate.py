@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from finstab.errors import DataError, InputError
+from finstab.core.errors import DataError, InputError
 
 
 def as_float_array(x: Any, name: str, *, ndim: int | None = None) -> np.ndarray:

@@ -18,8 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from finstab.ahp import CR_LIMIT, RI_TABLES, ahp_weights
-from finstab.scoring import DEFAULT_SCORES, FIVE_GRADES, Grade, band_score, threshold_score
+from finstab.mcda.ahp import CR_LIMIT, RI_TABLES, ahp_weights
+from finstab.mcda.scoring import DEFAULT_SCORES, FIVE_GRADES, Grade, band_score, threshold_score
 
 
 def _parse_judgment(x: Any) -> float:

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from finstab import fce
-from finstab.errors import ConfigError, DataError
-from finstab.io import write_csv, write_excel
-from finstab.panel import Panel, build_panel
-from finstab.provenance import Provenance, hash_arrays, hash_object
-from finstab.scoring import grade_names
-from finstab.systems.schema import IndicatorSystem
-from finstab.weights import combine_weights, critic_weights, entropy_weights
+from finstab.core.errors import ConfigError, DataError
+from finstab.core.io import write_csv, write_excel
+from finstab.core.provenance import Provenance, hash_arrays, hash_object
+from finstab.mcda import fce
+from finstab.mcda.scoring import grade_names
+from finstab.mcda.weights import combine_weights, critic_weights, entropy_weights
+from finstab.monitor.panel import Panel, build_panel
+from finstab.monitor.systems.schema import IndicatorSystem
 
 
 def aggregate_scores(indicator_scores: np.ndarray, node_weights: np.ndarray) -> np.ndarray:
@@ -217,7 +217,7 @@ class Monitor:
     Parameters
     ----------
     system
-        A validated :class:`~finstab.systems.schema.IndicatorSystem`.
+        A validated :class:`~finstab.monitor.systems.schema.IndicatorSystem`.
     method
         ``"threshold"``: critical-value scoring and weighted aggregation (Zibo paper);
         ``"fce"``: memberships of each indicator's score in the grade intervals, composed
@@ -226,7 +226,7 @@ class Monitor:
         ``"error"`` (default): an empty cell is an error. ``"renormalise"``: the indicator
         drops out and the weights of the others are scaled up within each node.
     operator, shape
-        FCE composition operator (see :mod:`finstab.fce`) and membership shape.
+        FCE composition operator (see :mod:`finstab.mcda.fce`) and membership shape.
     objective, alpha
         ``"entropy"`` or ``"critic"``: blend the AHP weights with objective weights computed
         from the panel's indicator scores, ``alpha`` x AHP + (1 - alpha) x objective (the

@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from finstab.errors import InputError
-from finstab.fund import (
+from finstab.core.errors import InputError
+from finstab.core.io import write_csv, write_excel
+from finstab.core.provenance import Provenance
+from finstab.fund.lognormal import (
     MonteCarloFund,
     es_fund_size,
     jarque_bera,
@@ -23,8 +25,6 @@ from finstab.fund import (
     tiers,
     var_fund_size,
 )
-from finstab.io import write_csv, write_excel
-from finstab.provenance import Provenance
 
 SERIES = ["province", "sector"]
 MIN_CHANGES = 3

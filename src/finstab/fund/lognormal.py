@@ -15,8 +15,8 @@ import numpy as np
 from scipy import stats
 from scipy.special import ndtr, ndtri
 
-from finstab.errors import InputError
-from finstab.validate import as_float_array, check_positive
+from finstab.core.errors import InputError
+from finstab.core.validate import as_float_array, check_positive
 
 
 def _check_alpha(alpha: float) -> float:

@@ -10,11 +10,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.special import ndtr
 
-from finstab.cca import merton_solve
 from finstab.configs import config_path
-from finstab.errors import ConfigError, DataError
-from finstab.validate import require_columns
-from finstab.yamlconfig import load_model
+from finstab.core.config import load_model
+from finstab.core.errors import ConfigError, DataError
+from finstab.core.validate import require_columns
+from finstab.fund.merton import merton_solve
 
 KEYS = ["province", "year", "sector"]
 

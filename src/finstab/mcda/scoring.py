@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from finstab.errors import InputError
-from finstab.validate import as_float_array
+from finstab.core.errors import InputError
+from finstab.core.validate import as_float_array
 
 DEFAULT_SCORES: tuple[float, ...] = (0, 20, 40, 60, 80, 100)
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from finstab.errors import DataError
-from finstab.io import describe_row
-from finstab.validate import require_columns
+from finstab.core.errors import DataError
+from finstab.core.io import describe_row
+from finstab.core.validate import require_columns
 
 LONG_COLUMNS = ("indicator", "value")
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from finstab.errors import InputError
-from finstab.validate import as_float_array
+from finstab.core.errors import InputError
+from finstab.core.validate import as_float_array
 
 
 def _directional_minmax(x: np.ndarray, directions: Sequence[int] | None) -> np.ndarray:

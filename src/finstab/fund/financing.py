@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.optimize import brentq
 
 from finstab.configs import config_path
-from finstab.errors import ConfigError, DataError, InputError
-from finstab.fund import shares
-from finstab.yamlconfig import load_model
+from finstab.core.config import load_model
+from finstab.core.errors import ConfigError, DataError, InputError
+from finstab.fund.lognormal import shares
 
 
 class _Strict(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from finstab.errors import ConfigError
+from finstab.core.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from finstab.errors import DataError
+from finstab.core.errors import DataError
 
 READERS = {".csv": "csv", ".xlsx": "excel", ".xls": "excel"}
 #: CSV rows are numbered as a spreadsheet shows them: header on line 1.

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from finstab.errors import InputError
-from finstab.validate import as_float_array, check_positive, check_square
+from finstab.core.errors import InputError
+from finstab.core.validate import as_float_array, check_positive, check_square
 
 #: Random consistency index tables, indexed by n - 1 (n = 1..15).
 RI_TABLES: dict[str, tuple[float, ...]] = {

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from finstab.errors import DataError
-from finstab.io import describe_row, read_table
-from finstab.validate import require_columns
+from finstab.core.errors import DataError
+from finstab.core.io import describe_row, read_table
+from finstab.core.validate import require_columns
 
 BANK_COLUMNS = ["bank", "equity", "external_assets", "external_liabilities"]
 EDGE_COLUMNS = ["lender", "borrower", "amount"]

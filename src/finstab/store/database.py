@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from finstab.errors import ConfigError, DataError
-from finstab.provenance import Provenance, hash_frame
+from finstab.core.errors import ConfigError, DataError
+from finstab.core.provenance import Provenance, hash_frame
 
 DEFAULT_STORE = "out/finstab.duckdb"  # where `finstab demo` (default --out out) records its runs
 metadata = sa.MetaData()

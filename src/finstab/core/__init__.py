@@ -1,0 +1,1 @@
+"""Core: errors, warnings, validation, configuration base, provenance, results, I/O."""

@@ -1,0 +1,1 @@
+"""Decision-analysis kernels: AHP, objective weights, threshold scoring, fuzzy comprehensive evaluation."""
