@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from finstab.core.errors import DataError
+from finstab.core.errors import DataError, InputError
 
 READERS = {".csv": "csv", ".xlsx": "excel", ".xls": "excel"}
 #: CSV rows are numbered as a spreadsheet shows them: header on line 1.
@@ -72,13 +73,68 @@ def _umask() -> int:
     return mask
 
 
+def write_folder(out_dir: str | Path, write: Callable[[Path], None]) -> list[Path]:
+    """Call ``write(tmp)`` on an empty hidden folder, then move its files into ``out_dir``.
+
+    Nothing reaches ``out_dir`` unless ``write`` finishes: a failure or an interruption
+    leaves at most a hidden ``.finstab-*`` folder, which the next call does not read.
+    Returns the paths written, in the order they were created.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder", where=str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".finstab-", dir=out))
+    try:
+        write(tmp)
+        made = sorted(tmp.rglob("*"), key=lambda p: p.stat().st_mtime_ns)
+        written = []
+        for f in made:
+            if f.is_file():
+                target = out / f.relative_to(tmp)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(f, target)
+                written.append(target)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with ``'`` (OWASP CSV injection).
+
+    Examples
+    --------
+    >>> neutralise_formulas(pd.DataFrame({"a": ["=1+1", "ok", "-2.5", "@SUM(A1)"]}))["a"].tolist()
+    ["'=1+1", 'ok', '-2.5', "'@SUM(A1)"]
+    """
+    out = None
+    for col in df.columns:
+        s = df[col]
+        if s.dtype != object and not pd.api.types.is_string_dtype(s):
+            continue
+        text = s.astype("string")
+        risky = text.str.startswith(FORMULA_PREFIXES, na=False) & pd.to_numeric(text, errors="coerce").isna()
+        if risky.any():
+            out = df.copy() if out is None else out
+            out[col] = s.where(~risky, "'" + text)
+    header = [f"'{c}" if isinstance(c, str) and c.startswith(FORMULA_PREFIXES) else c for c in df.columns]
+    if header != list(df.columns):
+        out = (df.copy() if out is None else out).set_axis(header, axis=1)
+    return df if out is None else out
+
+
 def write_text(path: str | Path, text: str) -> Path:
     return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
     """Write CSV with a UTF-8 BOM so Excel opens Chinese text correctly."""
-    return atomic_write(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig"))
+    safe = neutralise_formulas(df)
+    return atomic_write(path, lambda p: safe.to_csv(p, index=False, encoding="utf-8-sig"))
 
 
 def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
@@ -97,7 +153,8 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
 
     def write(tmp: Path) -> None:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, df in sheets.items():
+            for name, frame in sheets.items():
+                df = neutralise_formulas(frame)
                 df.to_excel(xw, sheet_name=name[:31], index=False)
                 ws = xw.sheets[name[:31]]
                 ws.freeze_panes = "A2"

@@ -61,3 +61,16 @@ def require_columns(columns: Sequence[str], required: Sequence[str], source: str
             f"missing column(s) {', '.join(map(repr, missing))}; found {list(columns)}",
             where=source,
         )
+
+
+def check_option(value: Any, options: Sequence[Any], name: str) -> Any:
+    """Return ``value`` if it is one of ``options``; otherwise raise naming the parameter.
+
+    Examples
+    --------
+    >>> check_option("en", ("zh", "en"), "lang")
+    'en'
+    """
+    if value not in options:
+        raise InputError(f"{value!r} is not one of {', '.join(map(repr, options))}", where=name)
+    return value

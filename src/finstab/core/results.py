@@ -1,0 +1,120 @@
+"""The one Result protocol that every public result follows.
+
+A Result keeps canonical tables (keys such as ``basically_safe``, sector and bank ids),
+the :class:`~finstab.core.provenance.Provenance` it was made from, the warnings raised
+while it was computed, and the language its faces display. The store, the reports, the
+web and the CLI handle every method through these members only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import pandas as pd
+
+from finstab.core.io import write_csv, write_excel, write_folder, write_text
+from finstab.core.labels import LANGS, display_frame
+from finstab.core.provenance import Provenance
+from finstab.core.validate import check_option
+
+
+@dataclass(frozen=True, kw_only=True)
+class Result:
+    """Base of every result.
+
+    Subclasses are frozen dataclasses that set ``kind`` and implement :meth:`summary`
+    and :meth:`tables`; the first table is the main one (:meth:`to_frame`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Toy(Result):
+    ...     kind = "toy"
+    ...     scores: pd.DataFrame
+    ...     def summary(self) -> str:
+    ...         return f"{len(self.scores)} rows"
+    ...     def tables(self):
+    ...         return {"scores": self.scores}
+    >>> r = Toy(pd.DataFrame({"region": ["a"], "score": [61.0]}))
+    >>> str(r), list(r.to_frame().columns), r.with_lang("en").lang
+    ('1 rows', ['region', 'score'], 'en')
+    """
+
+    kind: ClassVar[str] = "result"
+    provenance: Provenance = field(default_factory=Provenance.unrecorded)
+    lang: str = "zh"
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_option(self.lang, LANGS, "lang")
+
+    # the protocol ------------------------------------------------------------------------
+    def summary(self) -> str:
+        """A few lines for a terminal, in ``self.lang``."""
+        raise NotImplementedError
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Named canonical tables; the first is the main one."""
+        raise NotImplementedError
+
+    def to_frame(self) -> pd.DataFrame:
+        """The main table."""
+        return next(iter(self.tables().values()))
+
+    def config(self) -> Any:
+        """The configuration the store keeps beside the run (default: the parameters)."""
+        return self.provenance.parameters
+
+    def with_lang(self, lang: str) -> Self:
+        """The same result displayed in ``lang`` (``"zh"`` or ``"en"``)."""
+        return replace(self, lang=check_option(lang, LANGS, "lang"))
+
+    def with_warnings(self, messages: list[str] | tuple[str, ...]) -> Self:
+        """The same result carrying ``messages`` as well (duplicates dropped)."""
+        merged = tuple(dict.fromkeys((*self.warnings, *messages)))
+        return replace(self, warnings=merged)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    # display ------------------------------------------------------------------------------
+    def display_tables(self) -> dict[str, pd.DataFrame]:
+        """Tables as people read them: translated values and bilingual headers."""
+        return {name: display_frame(df, self.lang, bilingual=True) for name, df in self.tables().items()}
+
+    def excel_fills(self) -> Mapping[str, Mapping[str, str]]:
+        """Display column -> {cell text -> colour} for the workbook (grade colours)."""
+        return {}
+
+    def footer(self) -> str:
+        """Provenance line followed by one line per warning."""
+        return "\n".join([self.provenance.describe(), *(f"! {w}" for w in self.warnings)])
+
+    def meta_frame(self) -> pd.DataFrame:
+        """Provenance and warnings as a two-column table (the workbook's last sheet)."""
+        rows = [{"key": k, "value": str(v)} for k, v in self.provenance.to_dict().items()]
+        rows.append({"key": "synthetic", "value": str(self.provenance.synthetic)})
+        rows += [{"key": "warning", "value": w} for w in self.warnings]
+        return pd.DataFrame(rows, columns=["key", "value"])
+
+    # files --------------------------------------------------------------------------------
+    def to_excel(self, path: str | Path) -> Path:
+        """One formatted workbook: every table, then provenance and warnings."""
+        sheets = {**self.display_tables(), "provenance": self.meta_frame()}
+        return write_excel(sheets, path, fills=self.excel_fills())
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write every table as CSV, ``results.xlsx`` and ``summary.txt``, all or nothing."""
+
+        def files(tmp: Path) -> None:
+            for name, df in self.tables().items():
+                write_csv(df, tmp / f"{name}.csv")
+            self.to_excel(tmp / "results.xlsx")
+            write_text(tmp / "summary.txt", f"{self.summary()}\n")
+
+        return write_folder(out_dir, files)
