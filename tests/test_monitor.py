@@ -36,10 +36,12 @@ def test_reproduces_published_totals():
                                      ("macro", "regional", "banking", "environment")})
     wide = wide.drop(columns="total").assign(region="Zibo")
     res = Monitor(identity_system()).evaluate(wide)
-    got = res.to_frame(1)
+    got = res.wide_frame(1)
     np.testing.assert_allclose(got["total"], PUBLISHED["total"], atol=0.01)
     np.testing.assert_allclose(got["banking"], PUBLISHED["banking"])
-    assert set(got["grade"]) == {"中度风险"}
+    assert set(got["grade"]) == {"moderate"}
+    assert set(res.label(got)["grade"]) == {"中度风险"}
+    assert set(res.with_lang("en").label(got)["grade"]) == {"moderate risk"}
 
 
 def test_preset_level1_weights_reproduce_totals():
@@ -65,7 +67,7 @@ def test_node_score_is_renormalised_weighted_mean(zibo_sample):
 def test_attribution_adds_up(zibo_sample):
     res = Monitor(load_system("zibo")).evaluate(read_table(zibo_sample))
     attr = res.attribution(2018, 2019)
-    frame = res.to_frame(2).set_index("period")
+    frame = res.wide_frame(2).set_index("period")
     for node, part in attr.groupby("node"):
         change = frame.loc[2019, node] - frame.loc[2018, node]
         assert part["contribution"].sum() == pytest.approx(change, abs=1e-9)
@@ -125,8 +127,11 @@ def test_excel_export_is_formatted(tmp_path, zibo_sample):
     res = Monitor(load_system("zibo")).evaluate(read_table(zibo_sample))
     path = res.to_excel(tmp_path / "r.xlsx")
     wb = load_workbook(path)
-    assert {"level0", "level1", "level2", "indicators", "weights", "provenance"} <= set(wb.sheetnames)
-    ws = wb["level1"]
+    assert {"scores", "level0", "level1", "level2", "nodes", "indicators", "weights", "provenance"} <= set(
+        wb.sheetnames)
+    level1 = [c.value for c in wb["level1"][1]]
+    assert level1[2:] == [n.name_zh for n in res.system.tree.nodes if n.level == 1]
+    ws = wb["nodes"]
     assert ws.freeze_panes == "A2"
     headers = [c.value for c in ws[1]]
     assert "得分 score" in headers and "等级 grade" in headers

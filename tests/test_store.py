@@ -25,7 +25,7 @@ def test_run_round_trip_with_provenance(store):
     assert stored.meta["data_hash"] == result.provenance.data_hash
     assert stored.meta["synthetic"]
     pd.testing.assert_frame_equal(stored.tables["scores"].reset_index(drop=True),
-                                  result.to_frame(2).reset_index(drop=True), check_dtype=False)
+                                  result.to_frame().reset_index(drop=True), check_dtype=False)
     assert store.run(rid[:6]).meta["id"] == rid  # unique prefix
     assert store.diff(rid, record(store, result, "again")).empty
 
@@ -106,3 +106,13 @@ def test_pdf_failure_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match=r"--pdf: .*could not print .*cannot open display"):
         stored.html_to_pdf(html, tmp_path / "r.pdf")
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_stored_monitor_run_comes_back_as_the_same_result(store):
+    result = run_monitor("zibo", sample_path("zibo_sample.csv"))
+    back = store.load(store.save(result, label="zibo"))
+    assert type(back) is type(result)
+    for name, table in result.tables().items():
+        pd.testing.assert_frame_equal(back.tables()[name], table, check_dtype=False)
+    assert back.provenance == result.provenance
+    assert back.with_lang("en").summary() == result.with_lang("en").summary()

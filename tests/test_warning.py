@@ -72,7 +72,7 @@ def test_warning_on_bank_and_debt_panels():
 def test_theme_presets_score_their_samples():
     debt = run_monitor("local_debt", sample_path("themes/local_debt.csv"))
     assert debt.keys["region"].nunique() == 31
-    small = run_monitor("small_banks", sample_path("themes/small_banks.csv")).to_frame(1)
+    small = run_monitor("small_banks", sample_path("themes/small_banks.csv")).to_frame()
     last = small[small["period"] == "2024Q4"].set_index("region")["total"]
     assert last.filter(like="农商行").iloc[0] < last.filter(like="大型").iloc[0]
 

@@ -7,7 +7,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -18,7 +17,59 @@ from finstab.core.errors import FinstabError
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
-LangOption = typer.Option("zh", "--lang", help="Label language: zh or en.")
+LANGS = ("zh", "en")
+
+
+def _check_lang(value: str) -> str:
+    if value not in LANGS:
+        raise typer.BadParameter(f"{value!r} is not one of zh, en")
+    return value
+
+
+LangOption = typer.Option("zh", "--lang", help="Label language: zh or en.", callback=_check_lang)
+StoreOption = typer.Option(None, "--store", help="Record the run in this store: a DuckDB file or SQLAlchemy URL "
+                           "(default: $FINSTAB_STORE or out/finstab.duckdb).")
+NoStoreOption = typer.Option(False, "--no-store", help="Do not record the run.")
+OutOption = typer.Option(None, "--out", help="Folder for the CSV tables, results.xlsx and summary.txt.")
+#: rows of a result's main table printed in the terminal; the files hold them all
+PREVIEW_ROWS = 40
+
+
+def open_store(store: str | None, no_store: bool = False):
+    """The run store, opened and checked before any work starts (``None`` with ``--no-store``)."""
+    if no_store:
+        return None
+    from finstab.store.database import Store
+
+    return Store(store)
+
+
+def grade_styles(result) -> dict[str, dict[str, str]]:
+    """Grade colours for the terminal, keyed by the displayed grade column and names."""
+    from finstab.core.labels import column_label
+
+    grades = getattr(getattr(result, "system", None), "grade_scale", ())
+    return {column_label("grade", result.lang): {g.name(result.lang): f"bold {g.color}" for g in grades}}
+
+
+def deliver(result, *, lang: str, out=None, store=None, label: str = "") -> str | None:
+    """Show a result (main table, provenance, warnings), write its files, record it; returns the run id."""
+    result = result.with_lang(lang)
+    styles = grade_styles(result)
+    name, frame = next(iter(result.display_tables().items()))
+    more = f" — first {PREVIEW_ROWS} of {len(frame)} rows; all in the files" if len(frame) > PREVIEW_ROWS else ""
+    console.print(rich_table(frame.head(PREVIEW_ROWS), f"{label or result.kind}: {name}{more}", styles=styles))
+    console.print(result.provenance.describe(), style="dim")
+    for w in result.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {w}", highlight=False)
+    paths = result.write(out) if out is not None else []
+    for p in paths:
+        console.print(f"wrote {p}")
+    if store is None:
+        return None
+    rid = store.save(result, label=label)
+    console.print(f"recorded run [bold]{rid}[/] in {store.url}")
+    return rid
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,9 +94,11 @@ def report_written(provenance=None, paths=()) -> None:
         console.print(f"wrote {p}")
 
 
-def rich_table(df: pd.DataFrame, title: str = "", digits: int = 2,
+def rich_table(df, title: str = "", digits: int = 2,
                styles: dict[str, dict[str, str]] | None = None) -> Table:
     """A rich table from a frame; ``styles`` maps column -> {value -> style}."""
+    import pandas as pd
+
     table = Table(title=title, show_lines=False)
     for col in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[col])

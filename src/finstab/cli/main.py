@@ -8,7 +8,17 @@ import typer
 import yaml
 
 from finstab.cli.bank import bank_app
-from finstab.cli.common import LangOption, console, handle_errors, report_written, rich_table
+from finstab.cli.common import (
+    LangOption,
+    NoStoreOption,
+    OutOption,
+    StoreOption,
+    console,
+    deliver,
+    handle_errors,
+    open_store,
+    rich_table,
+)
 from finstab.cli.contagion import contagion_command
 from finstab.cli.fund import fund_app
 from finstab.cli.runs import report_command, runs_app
@@ -28,10 +38,6 @@ app.command("warn")(warn_command)
 app.add_typer(runs_app, name="runs")
 app.command("report")(report_command)
 app.command("serve")(serve_command)
-
-
-def _grade_styles(system, lang: str) -> dict[str, dict[str, str]]:
-    return {"grade": {g.name(lang): f"bold {g.color}" for g in system.grade_scale}}
 
 
 @systems_app.command("list")
@@ -106,26 +112,21 @@ def ahp_command(
 def monitor_command(
     data: Path = typer.Option(..., "--data", help="CSV or Excel panel (long or wide)."),
     system: str = typer.Option("zibo", "--system", help="Preset name or YAML path."),
-    out: Path | None = typer.Option(None, "--out", help="Directory for CSV and Excel results."),
+    out: Path | None = OutOption,
     method: str = typer.Option("threshold", "--method", help="threshold or fce."),
     objective: str | None = typer.Option(None, "--objective", help="Blend AHP with entropy or critic weights."),
     alpha: float = typer.Option(0.5, "--alpha", help="Share of the AHP weights in the blend."),
     missing: str = typer.Option("error", "--missing", help="error, or renormalise over present indicators."),
-    store: str | None = typer.Option(None, "--store", help="Record the run in this store."),
+    store: str | None = StoreOption,
+    no_store: bool = NoStoreOption,
     lang: str = LangOption,
 ) -> None:
     """Score a panel with an indicator system and print scores and grades."""
-    from finstab.pipelines import run_monitor
+    from finstab.pipelines.monitor import run_monitor
 
+    runs = open_store(store, no_store)
     result = run_monitor(system, data, method=method, missing=missing, objective=objective, alpha=alpha)
-    console.print(rich_table(result.to_frame(1, lang), result.system.name(lang),
-                             styles=_grade_styles(result.system, lang)))
-    report_written(result.provenance, result.write(out, lang) if out is not None else ())
-    if store is not None:
-        from finstab.store.database import Store
-        from finstab.store.record import record
-
-        console.print(f"recorded run {record(Store(store), result, f'{system} on {data.name}', lang=lang)}")
+    deliver(result, lang=lang, out=out, store=runs, label=f"{system} on {data.name}")
 
 
 @app.command("fce")
@@ -137,17 +138,18 @@ def fce_command(
     operator: str = typer.Option("weighted_average", "--operator",
                                  help="weighted_average | min_max | product_max | min_bounded_sum"),
     experts: int | None = typer.Option(None, "--experts", help="Expected number of experts per row."),
-    out: Path | None = typer.Option(None, "--out", help="Directory for CSV and Excel results."),
+    out: Path | None = OutOption,
+    store: str | None = StoreOption,
+    no_store: bool = NoStoreOption,
     lang: str = LangOption,
 ) -> None:
     """AHP + fuzzy comprehensive evaluation: membership B, score and grade per layer."""
-    from finstab.pipelines import run_fce
+    from finstab.pipelines.monitor import run_fce
 
+    runs = open_store(store, no_store)
     result = run_fce(system, votes=votes, data=data, operator=operator, n_experts=experts)
-    frame = result.membership_frame(lang).drop(columns=["node"])
-    console.print(rich_table(frame, f"{result.system.name(lang)} — {operator}", digits=3,
-                             styles=_grade_styles(result.system, lang)))
-    report_written(result.provenance, result.write(out, lang) if out is not None else ())
+    source = (votes or data).name if (votes or data) else ""
+    deliver(result, lang=lang, out=out, store=runs, label=f"{system} FCE ({operator}) on {source}")
 
 
 @app.command("demo")

@@ -46,12 +46,25 @@ class Result:
     """
 
     kind: ClassVar[str] = "result"
+    #: every Result class by its kind, so a stored run comes back as the class that made it
+    registry: ClassVar[dict[str, type[Result]]] = {}
     provenance: Provenance = field(default_factory=Provenance.unrecorded)
     lang: str = "zh"
     warnings: tuple[str, ...] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" in cls.__dict__ and isinstance(cls.__dict__["kind"], str):
+            Result.registry[cls.kind] = cls
+
     def __post_init__(self) -> None:
         check_option(self.lang, LANGS, "lang")
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame], config: Any, *, provenance: Provenance,
+                    warnings: tuple[str, ...] = ()) -> Result:
+        """Rebuild a result from its stored tables and config (classes that can, override this)."""
+        raise NotImplementedError
 
     # the protocol ------------------------------------------------------------------------
     def summary(self) -> str:
@@ -83,9 +96,9 @@ class Result:
         return self.summary()
 
     # display ------------------------------------------------------------------------------
-    def display_tables(self) -> dict[str, pd.DataFrame]:
-        """Tables as people read them: translated values and bilingual headers."""
-        return {name: display_frame(df, self.lang, bilingual=True) for name, df in self.tables().items()}
+    def display_tables(self, *, bilingual: bool = False) -> dict[str, pd.DataFrame]:
+        """Tables as people read them: translated values and headers (zh and en side by side if ``bilingual``)."""
+        return {name: display_frame(df, self.lang, bilingual=bilingual) for name, df in self.tables().items()}
 
     def excel_fills(self) -> Mapping[str, Mapping[str, str]]:
         """Display column -> {cell text -> colour} for the workbook (grade colours)."""
@@ -105,7 +118,7 @@ class Result:
     # files --------------------------------------------------------------------------------
     def to_excel(self, path: str | Path) -> Path:
         """One formatted workbook: every table, then provenance and warnings."""
-        sheets = {**self.display_tables(), "provenance": self.meta_frame()}
+        sheets = {**self.display_tables(bilingual=True), "provenance": self.meta_frame()}
         return write_excel(sheets, path, fills=self.excel_fills())
 
     def write(self, out_dir: str | Path) -> list[Path]:
@@ -118,3 +131,39 @@ class Result:
             write_text(tmp / "summary.txt", f"{self.summary()}\n")
 
         return write_folder(out_dir, files)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredResult(Result):
+    """A stored run whose class cannot rebuild itself: its tables, summary and config as stored."""
+
+    stored_kind: str
+    stored_tables: dict[str, pd.DataFrame]
+    stored_summary: str = ""
+    stored_config: Any = None
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return self.stored_kind
+
+    def summary(self) -> str:
+        return f"{self.stored_summary}\n{self.footer()}".strip()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return dict(self.stored_tables)
+
+    def config(self) -> Any:
+        return self.stored_config
+
+
+def rebuild(kind: str, tables: dict[str, pd.DataFrame], config: Any, *, provenance: Provenance,
+            warnings: tuple[str, ...] = (), summary: str = "") -> Result:
+    """The Result a stored run was made as, or a :class:`StoredResult` where its class cannot rebuild it."""
+    cls = Result.registry.get(kind)
+    if cls is not None:
+        try:
+            return cls.from_tables(tables, config, provenance=provenance, warnings=warnings)
+        except NotImplementedError:
+            pass
+    return StoredResult(stored_kind=kind, stored_tables=tables, stored_summary=summary, stored_config=config,
+                        provenance=provenance, warnings=warnings)

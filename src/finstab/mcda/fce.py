@@ -23,6 +23,7 @@ from finstab.core.errors import InputError
 from finstab.core.validate import as_float_array
 
 OPERATORS = ("weighted_average", "min_max", "product_max", "min_bounded_sum")
+SHAPES = ("trapezoidal", "triangular")
 ROW_SUM_TOLERANCE = 1e-6
 
 

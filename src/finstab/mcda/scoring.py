@@ -124,6 +124,18 @@ def grade_index(scores: object, grades: Sequence[Grade] = FIVE_GRADES) -> np.nda
     return np.where(np.isnan(sc), -1, idx)
 
 
+def grade_keys(scores: object, grades: Sequence[Grade] = FIVE_GRADES) -> np.ndarray:
+    """Canonical grade keys for scores (empty string for NaN).
+
+    Examples
+    --------
+    >>> grade_keys([10.0, 65.0, 100.0]).tolist()
+    ['severe', 'basically_safe', 'safe']
+    """
+    keys = np.array([g.key for g in grades] + [""], dtype=object)
+    return keys[grade_index(scores, grades)]
+
+
 def grade_names(scores: object, lang: str = "zh",
                 grades: Sequence[Grade] = FIVE_GRADES) -> np.ndarray:
     """Grade names for scores (empty string for NaN)."""

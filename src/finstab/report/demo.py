@@ -54,14 +54,14 @@ def _demo(out: Path, lang: str, say, store: Store) -> Path:
 
     say("monitor: Zibo preset on the sample panel")
     zibo = run_monitor("zibo", sample_path("zibo_sample.csv"))
-    zibo.write(out / "monitor", lang)
+    zibo.with_lang(lang).write(out / "monitor")
     record(store, zibo, "zibo — sample panel", lang=lang)
     sections = [monitor_section(zibo, lang)]
 
     say("fce: Guangxi preset on ten experts' votes and on indicator values")
     votes = run_fce("guangxi", votes=sample_path("guangxi_votes.csv"))
     values = run_fce("guangxi", data=sample_path("guangxi_values.csv"))
-    votes.write(out / "fce_votes", lang)
+    votes.with_lang(lang).write(out / "fce_votes")
     record(store, votes, "guangxi — expert votes", lang=lang)
     record(store, values, "guangxi — indicator values", lang=lang)
     sections += [fce_section(votes, lang, "fce", "— 专家投票 expert votes"),

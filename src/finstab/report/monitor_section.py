@@ -11,11 +11,13 @@ TITLES = {"zh": "区域金融风险监测", "en": "Regional financial risk monit
 
 def monitor_section(result: MonitorResult, lang: str = "zh", anchor: str = "monitor",
                     max_regions: int = 6) -> Section:
+    result = result.with_lang(lang)
     system = result.system
     sec = Section(anchor, f"{TITLES[lang]}: {system.name(lang)}",
                   synthetic=result.provenance.synthetic)
     sec.text(system.source)
-    table = result.to_frame(1, lang)
+    table = result.wide_frame(1)
+    table["grade"] = table["grade"].map(result.grade_labels())
     dims = [n for n in system.tree.nodes if n.level == 1]
     names = {"total": "总体" if lang == "zh" else "total"} | {d.id: d.name(lang) for d in dims}
     latest = table[table["period"] == table["period"].max()]
@@ -30,13 +32,13 @@ def monitor_section(result: MonitorResult, lang: str = "zh", anchor: str = "moni
                               f"{region} {last['period']}"), alt=f"radar {region}")
     periods = sorted(result.keys["period"].unique())
     if len(periods) >= 2:
-        attr = result.attribution(periods[-2], periods[-1], lang)
+        attr = result.label(result.attribution(periods[-2], periods[-1]))
         top = attr[attr["node"] == "total"].head(8)
         sec.text(("主要变动来源" if lang == "zh" else "Largest contributions to the change of the total")
                  + f" {periods[-2]} → {periods[-1]}")
         sec.table(top[["region", "indicator_name", "score_from", "score_to", "weight_in_node",
                        "contribution"]])
-    sec.provenance.append(result.provenance.describe())
+    sec.provenance.extend(result.footer().splitlines())
     return sec
 
 
@@ -46,17 +48,18 @@ FCE_TITLES = {"zh": "模糊综合评价 (AHP-FCE)", "en": "Fuzzy comprehensive e
 def fce_section(result: MonitorResult, lang: str = "zh", anchor: str = "fce",
                 caption: str = "") -> Section:
     """Membership bars per layer and the B / score / grade table."""
+    result = result.with_lang(lang)
     system = result.system
     sec = Section(anchor, f"{FCE_TITLES[lang]}: {system.name(lang)} {caption}".strip(),
                   synthetic=result.provenance.synthetic)
     sec.text(system.source)
-    frame = result.membership_frame(lang)
+    frame = result.label(result.membership_frame())
     grades = [g.name(lang) for g in system.grade_scale]
-    sec.table(frame.drop(columns=["node"]), digits=3)
+    sec.table(frame.drop(columns=["node", "level"]), digits=3)
     last = frame[frame["period"] == frame["period"].iloc[-1]]
-    sec.image(bar_chart(list(last["name"]), {g: list(last[g]) for g in grades},
+    sec.image(bar_chart(list(last["node_name"]), {g: list(last[g]) for g in grades},
                         f"{'各层隶属度' if lang == 'zh' else 'membership by layer'} "
                         f"({last['region'].iloc[0]}, {last['period'].iloc[0]})",
                         ylabel="隶属度 membership", stacked=True), alt="membership bars")
-    sec.provenance.append(result.provenance.describe())
+    sec.provenance.extend(result.footer().splitlines())
     return sec

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -69,18 +70,70 @@ def _now() -> str:
 
 
 def _to_json(df: pd.DataFrame) -> str:
-    return df.astype({c: str for c in df.columns if isinstance(df[c].dtype, pd.PeriodDtype)}).to_json(
-        orient="split", index=False, date_format="iso", force_ascii=False)
+    """A table as JSON ``{"columns", "data"}`` with every float kept exactly (Python's repr round-trips)."""
+    def cell(v: Any) -> Any:
+        if isinstance(v, (np.integer, np.floating, np.bool_)):
+            return v.item()
+        if isinstance(v, (pd.Timestamp, pd.Period, datetime)):
+            return str(v)
+        return None if v is pd.NA or v is pd.NaT else v
+
+    rows = [[cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
+    return json.dumps({"columns": [str(c) for c in df.columns], "data": rows}, ensure_ascii=False, default=str)
+
+
+def _from_json(text: str) -> pd.DataFrame:
+    obj = json.loads(text)
+    return pd.DataFrame(obj["data"], columns=obj["columns"])
+
+
+WARNINGS_TABLE = "_warnings"
+PROVENANCE_TABLE = "_provenance"
 
 
 @dataclass(frozen=True)
 class StoredRun:
+    """A run read back from the store: its metadata row and its tables."""
+
     meta: dict[str, Any]
     tables: dict[str, pd.DataFrame]
 
     @property
     def parameters(self) -> dict[str, Any]:
         return json.loads(self.meta["parameters"])
+
+    @property
+    def config(self) -> Any:
+        return json.loads(self.meta["config"])
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        table = self.tables.get(WARNINGS_TABLE)
+        return () if table is None else tuple(str(w) for w in table["warning"])
+
+    @property
+    def result_tables(self) -> dict[str, pd.DataFrame]:
+        """The result's own tables (without what the store keeps beside them)."""
+        return {k: v for k, v in self.tables.items() if not k.startswith("_")}
+
+    @property
+    def provenance(self) -> Provenance:
+        table = self.tables.get(PROVENANCE_TABLE)
+        if table is not None:
+            fields = json.loads(table["provenance"].iloc[0])
+            fields["data_notes"] = tuple(fields.get("data_notes", ()))
+            return Provenance(**fields)
+        m = self.meta  # runs stored before provenance was kept whole
+        notes = ("synthetic (stored run)",) if m["synthetic"] else ()
+        return Provenance(m["kind"], m["config_hash"], m["data_hash"], self.parameters, notes, m["version"],
+                          m["created"])
+
+    def result(self) -> Any:
+        """The run as a :class:`~finstab.core.results.Result` (its own class where it can rebuild itself)."""
+        from finstab.core.results import rebuild
+
+        return rebuild(self.meta["kind"], self.result_tables, self.config, provenance=self.provenance,
+                       warnings=self.warnings, summary=self.meta["summary"])
 
 
 class Store:
@@ -137,6 +190,30 @@ class Store:
                 conn.execute(run_tables.insert().values(run_id=rid, name=name, position=k, content=content))
         return rid
 
+    def save(self, result: Any, label: str = "", dataset_id: str | None = None) -> str:
+        """Store any :class:`~finstab.core.results.Result` with its tables, summary, config and warnings.
+
+        Examples
+        --------
+        >>> import finstab as fs, tempfile, pathlib
+        >>> res = fs.Monitor(fs.load_system("zibo")).evaluate(fs.sample_frame("zibo_sample.csv"))
+        >>> store = fs.Store(pathlib.Path(tempfile.mkdtemp()) / "runs.duckdb")
+        >>> rid = store.save(res, label="zibo sample")
+        >>> store.run(rid).meta["kind"]
+        'monitor'
+        """
+        tables = dict(result.tables())
+        tables[PROVENANCE_TABLE] = pd.DataFrame(
+            {"provenance": [json.dumps(result.provenance.to_dict(), default=str, ensure_ascii=False)]})
+        if result.warnings:
+            tables[WARNINGS_TABLE] = pd.DataFrame({"warning": list(result.warnings)})
+        return self.save_run(result.kind, label or result.kind, result.provenance, tables, result.summary(),
+                             result.config(), dataset_id)
+
+    def load(self, rid: str) -> Any:
+        """A stored run as a Result (id or unique prefix)."""
+        return self.run(rid).result()
+
     def runs(self, kind: str | None = None) -> pd.DataFrame:
         query = sa.select(runs.c.id, runs.c.kind, runs.c.label, runs.c.created, runs.c.version,
                           runs.c.config_hash, runs.c.data_hash, runs.c.synthetic).order_by(runs.c.created.desc())
@@ -158,8 +235,7 @@ class Store:
                 return self.run(matches[0])
             rows = conn.execute(sa.select(run_tables).where(run_tables.c.run_id == meta["id"])
                                 .order_by(run_tables.c.position)).mappings().all()
-        tables = {r["name"]: pd.read_json(io.StringIO(r["content"]), orient="split", dtype=False)
-                  for r in rows}
+        tables = {r["name"]: _from_json(r["content"]) for r in rows}
         return StoredRun(dict(meta), tables)
 
     def diff(self, a: str, b: str, tolerance: float = 1e-12) -> pd.DataFrame:

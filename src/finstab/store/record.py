@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from finstab.bank import ScreenResult
-from finstab.core.provenance import Provenance
+from finstab.core.results import Result
 from finstab.fund.sizing import FundSizing
-from finstab.monitor.model import MonitorResult
 from finstab.pipelines import ContagionRun, FinancingRun
 from finstab.store.database import Store
-
-
-def _monitor(result: MonitorResult, lang: str) -> tuple[str, dict[str, pd.DataFrame], str, Any, Provenance]:
-    tables = {"scores": result.to_frame(2, lang), "indicators": result.indicator_frame(lang),
-              "weights": result.weights_frame(lang)}
-    if result.node_membership is not None:
-        tables["membership"] = result.membership_frame(lang)
-    kind = "fce" if result.node_membership is not None else "monitor"
-    return kind, tables, result.summary(lang), result.system.model_dump(mode="json"), result.provenance
 
 
 def _fund(result: FundSizing, year: int) -> tuple:
@@ -48,9 +36,9 @@ def _financing(run: FinancingRun) -> tuple:
 def record(store: Store, result: Any, label: str, *, lang: str = "zh", year: int = 2020,
            dataset_id: str | None = None) -> str:
     """Save a result of any pipeline; returns the run id."""
-    if isinstance(result, MonitorResult):
-        kind, tables, summary, config, prov = _monitor(result, lang)
-    elif isinstance(result, FundSizing):
+    if isinstance(result, Result):
+        return store.save(result.with_lang(lang), label, dataset_id)
+    if isinstance(result, FundSizing):
         kind, tables, summary, config, prov = _fund(result, year)
     elif isinstance(result, ScreenResult):
         kind, tables, summary, config, prov = _screen(result)
