@@ -4,10 +4,10 @@ Conventions: ``liabilities[i, j]`` is what i owes j; ``exposures[i, j]`` is what
 to j (i's asset on j), i.e. ``exposures = liabilities.T``.
 """
 
-from finstab.contagion.cascade import furfine_cascade
+from finstab.contagion.cascade import CascadeResult, furfine_cascade
 from finstab.contagion.clearing import ClearingResult, eisenberg_noe
 from finstab.contagion.debtrank import DebtRankResult, debtrank, rank_nodes
 from finstab.contagion.regions import aggregate_network
 
-__all__ = ["ClearingResult", "DebtRankResult", "aggregate_network", "debtrank", "eisenberg_noe",
+__all__ = ["CascadeResult", "ClearingResult", "DebtRankResult", "aggregate_network", "debtrank", "eisenberg_noe",
            "furfine_cascade", "rank_nodes"]

@@ -34,3 +34,17 @@ def check_vector(v: Any, n: int, name: str, *, nonneg: bool = True) -> np.ndarra
     if nonneg and np.any(arr < 0):
         raise InputError(f"negative value at node {int(np.argmin(arr))}", where=name)
     return arr
+
+
+def check_labels(labels: Any, n: int) -> tuple[Any, ...]:
+    """Node ids as a tuple of length n (default 0..n-1); duplicates are refused."""
+    if labels is None:
+        return tuple(range(n))
+    out = tuple(labels.tolist() if hasattr(labels, "tolist") else labels)
+    if len(out) != n:
+        raise InputError(f"{len(out)} labels for {n} nodes", where="labels")
+    if len(set(out)) != n:
+        seen: set[Any] = set()
+        dup = next(x for x in out if x in seen or seen.add(x))
+        raise InputError(f"label {dup!r} appears twice", where="labels")
+    return out
