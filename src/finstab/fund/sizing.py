@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from finstab.core.errors import InputError
-from finstab.core.labels import display_frame
 from finstab.core.provenance import Provenance
 from finstab.core.results import Result
 from finstab.core.validate import check_option
@@ -173,9 +172,6 @@ class FundSizing(Result):
         if "province" in out:
             out["province"] = out["province"].map(province_names(self.lang)).fillna(out["province"])
         return out
-
-    def display_tables(self, *, bilingual: bool = False) -> dict[str, pd.DataFrame]:
-        return {n: display_frame(self.label(t), self.lang, bilingual=bilingual) for n, t in self.tables().items()}
 
     def summary(self) -> str:
         year = self.shown_year

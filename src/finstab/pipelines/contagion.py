@@ -50,9 +50,9 @@ def run_contagion(banks: str | Path | pd.DataFrame, edges: str | Path | pd.DataF
     """Shock external assets by ``shock`` (all banks, or those of ``region``) and trace contagion."""
     b, e = read_network(banks, edges)
     if not 0 <= shock <= 1:
-        raise ConfigError(f"shock = {shock}; expected a fraction in [0, 1]", where="--shock")
+        raise ConfigError(f"shock = {shock}; expected a fraction in [0, 1]", where="shock")
     if region is not None and ("region" not in b or region not in set(b["region"])):
-        raise ConfigError(f"region {region!r} not in the bank table", where="--region")
+        raise ConfigError(f"region {region!r} not in the bank table", where="region")
     X = exposure_matrix(b, e)
     hit = np.ones(len(b), dtype=bool) if region is None else (b["region"] == region).to_numpy()
     assets = b["external_assets"].to_numpy(dtype=float) * np.where(hit, 1 - shock, 1.0)

@@ -62,7 +62,7 @@ def _with_dask(scheduler: str, work):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
-        raise ConfigError("dask is not installed; pip install 'finstab[scale]'", where="--dask") from exc
+        raise ConfigError("dask is not installed; pip install 'finstab[scale]'", where="scheduler") from exc
     if scheduler == "local":
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                           dashboard_address=None) as cluster, Client(cluster) as client:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from finstab.pipelines import ContagionRun, WarningRun
+from finstab.early_warning import SIGNAL_COLUMNS, EarlyWarning
+from finstab.pipelines.contagion import ContagionRun
 from finstab.report.charts import heatmap, network_chart
 from finstab.report.html import Section
 
@@ -27,12 +28,10 @@ def contagion_section(run: ContagionRun, lang: str = "zh") -> Section:
     return sec
 
 
-def warning_section(run: WarningRun, title: str, anchor: str, lang: str = "zh") -> Section:
-    sec = Section(anchor, f"{WARN[lang]}: {title}", synthetic=run.synthetic)
-    cols = ["indicator", "direction", "threshold", "nsr", "hit_rate", "false_alarm_rate", "relative_usefulness"]
-    sec.table(run.signals.table[cols], digits=4)
-    ev = run.evaluation
-    sec.text(f"composite: hit rate {ev['hit_rate']:.1%}, false alarms {ev['false_alarm_rate']:.1%}, "
-             f"warned {ev['events_warned']}/{ev['events']}, mean lead {ev['mean_lead']:.1f} periods "
-             f"(horizon {run.horizon})")
+def warning_section(run: EarlyWarning, title: str, anchor: str, lang: str = "zh") -> Section:
+    run = run.with_lang(lang)
+    sec = Section(anchor, f"{WARN[lang]}: {title}", synthetic=run.provenance.synthetic)
+    sec.table(run.signals[SIGNAL_COLUMNS], digits=4)
+    sec.text(run.evaluation_line())
+    sec.provenance.extend(run.footer().splitlines())
     return sec
