@@ -16,7 +16,8 @@ WARN = {"zh": "早期预警 (KLR 信号法)", "en": "Early warning (KLR signals)
 def contagion_section(run: ContagionRun, lang: str = "zh") -> Section:
     where = f" {run.shocked_region}" if run.shocked_region else ""
     sec = Section("contagion", f"{TITLE[lang]}: {run.shock:.0%} shock{where}", synthetic=run.provenance.synthetic)
-    sec.text(run.clearing.summary() + f"; Furfine cascade rounds {[len(r) for r in run.cascade_rounds]}")
+    run = run.with_lang(lang)
+    sec.text(run.headline())
     impact = run.ranking.set_index("node").loc[run.banks["bank"], "impact"].to_numpy()
     sec.image(network_chart(run.exposures, list(run.banks["bank"]), run.banks["equity"].to_numpy(dtype=float),
                             impact, "同业敞口网络 interbank exposure network", "DebtRank impact"), alt="network")
@@ -24,7 +25,7 @@ def contagion_section(run: ContagionRun, lang: str = "zh") -> Section:
     active = run.region_matrix.loc[run.region_matrix.sum(axis=1) > 0, run.region_matrix.sum(axis=0) > 0]
     sec.image(heatmap(np.log1p(active), "区域间敞口 (log) region-to-region exposures", "log(1 + 亿元)"),
               alt="region matrix")
-    sec.provenance.append(run.provenance.describe())
+    sec.provenance.extend(run.footer().splitlines())
     return sec
 
 

@@ -6,18 +6,12 @@ from typing import Any
 
 from finstab.bank import ScreenResult
 from finstab.core.results import Result
-from finstab.pipelines import ContagionRun
 from finstab.store.database import Store
 
 
 def _screen(result: ScreenResult) -> tuple:
     return ("bank", {"screen": result.frame, "dsibs": result.dsibs}, result.summary(),
             result.params.model_dump(), result.provenance)
-
-
-def _contagion(run: ContagionRun) -> tuple:
-    return "contagion", run.tables(), run.clearing.summary(), {"shock": run.shock, "region": run.shocked_region}, \
-        run.provenance
 
 
 def record(store: Store, result: Any, label: str, *, lang: str = "zh", year: int = 2020,
@@ -27,8 +21,6 @@ def record(store: Store, result: Any, label: str, *, lang: str = "zh", year: int
         return store.save(result.with_lang(lang), label, dataset_id)
     if isinstance(result, ScreenResult):
         kind, tables, summary, config, prov = _screen(result)
-    elif isinstance(result, ContagionRun):
-        kind, tables, summary, config, prov = _contagion(result)
     else:
         raise TypeError(f"cannot record {type(result).__name__}")
     return store.save_run(kind, label, prov, tables, summary, config, dataset_id)
