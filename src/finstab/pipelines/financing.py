@@ -90,7 +90,8 @@ def run_financing_plan(*, target: float | None = None, years: int, bond_yield: f
               "fund_year": sizing.shown_year, "base_rate": plan.base_rate, "central_layer": central,
               **scenarios.summary_stats}
     prov = Provenance.from_inputs(
-        "fund/plan", config=rule_obj, inputs={"contributors": contrib, "fund_sizes": sizing.table}, params=params,
+        "fund/plan", config=rule_obj, inputs={"contributors": contrib, "fund_sizes": sizing.table,
+                                                 "fund_data": sizing.provenance.input_hashes}, params=params,
         notes=sizing.provenance.data_notes)
     return FinancingPlan(plan, scenarios.path, scenarios.summary_stats, layers, central, contrib, provenance=prov,
                          warnings=sizing.warnings)

@@ -60,7 +60,7 @@ def run_warning(*, system: str | Path | None = None, data: str | Path | pd.DataF
     result = klr_signals(frame, labels, indicators, directions, mu=mu)
     composite = result.composite(frame)
     evaluation = evaluate_signal(composite >= threshold, frame, ev, horizon)
-    out = frame[["entity", "period"]].assign(composite=composite, pre_crisis=labels)
+    out = frame[["entity", "period"]].astype(str).assign(composite=composite, pre_crisis=labels)
     event_frame = pd.DataFrame({"entity": list(ev), "period": [str(p) for p in ev.values()]})
     prov = Provenance.from_inputs("early_warning/klr", config=None, inputs={**inputs, "events": event_frame},
                                   params={"system": None if system is None else str(system), "horizon": horizon,
