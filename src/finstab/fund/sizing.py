@@ -182,7 +182,7 @@ class FundSizing(Result):
 
 def province_names(lang: str) -> dict[str, str]:
     """Province code -> name (the shipped list of the 31 provincial-level divisions)."""
-    from finstab.samples.cca import provinces
+    from finstab.configs import provinces
 
     p = provinces()
     return dict(zip(p["code"], p["name_zh" if lang == "zh" else "name_en"], strict=True))

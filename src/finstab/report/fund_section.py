@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from finstab.configs import provinces
 from finstab.fund.sizing import FundSizing, province_names
 from finstab.report.charts import bar_chart, tile_map
 from finstab.report.html import Section
-from finstab.samples.cca import provinces
 
 TITLE = {"zh": "金融稳定保障基金规模 (或有权益分析)", "en": "Stability-fund size (contingent claims)"}
 SECTOR_NAMES = {"zh": {"government": "政府", "financial": "金融", "corporate": "企业", "household": "家庭"},
