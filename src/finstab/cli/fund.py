@@ -18,7 +18,8 @@ from finstab.cli.common import (
     rich_table,
 )
 from finstab.core.errors import ConfigError
-from finstab.pipelines.financing import DEFAULT_COVERAGE, DEFAULT_SIMS
+from finstab.fund.defaults import COVERAGE as DEFAULT_COVERAGE
+from finstab.fund.defaults import SIMS as DEFAULT_SIMS
 
 fund_app = typer.Typer(no_args_is_help=True, help="Stability-fund sizing by contingent-claims analysis.")
 

@@ -10,6 +10,7 @@ import pandas as pd
 from finstab.bank import read_bank_panel, screen
 from finstab.core.errors import ConfigError
 from finstab.core.provenance import Provenance
+from finstab.fund import defaults
 from finstab.fund.financing import (
     FinancingPlan,
     assign_layers,
@@ -38,9 +39,7 @@ def bank_contributors(data: str | Path | pd.DataFrame | None = None) -> pd.DataF
     return out.reset_index(drop=True)
 
 
-#: shipped defaults shared by the CLI, the web, the demo and the Python API
-DEFAULT_COVERAGE = 0.01
-DEFAULT_SIMS = 2_000
+DEFAULT_COVERAGE, DEFAULT_SIMS = defaults.COVERAGE, defaults.SIMS
 
 
 def run_financing_plan(*, target: float | None = None, years: int, bond_yield: float = 0.025,
