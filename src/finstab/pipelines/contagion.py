@@ -41,10 +41,32 @@ class ContagionRun(Result):
         return pd.DataFrame([{"round": k, "bank": b} for k, r in enumerate(self.cascade_rounds) for b in r],
                             columns=["round", "bank"])
 
+    def edges_frame(self) -> pd.DataFrame:
+        coo = self.exposures.tocoo()
+        names = self.banks["bank"].to_numpy()
+        return pd.DataFrame({"lender": names[coo.row], "borrower": names[coo.col], "amount": coo.data})
+
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"ranking": self.ranking, "clearing": self.clearing_frame(), "cascade": self.cascade_frame(),
                 "region_matrix": self.region_matrix.reset_index(names="lender"),
-                "largest_flows": self.largest_flows()}
+                "largest_flows": self.largest_flows(), "banks": self.banks, "edges": self.edges_frame()}
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame], config: object, *, provenance: Provenance,
+                    warnings: tuple[str, ...] = ()) -> ContagionRun:
+        banks = tables["banks"].assign(bank=lambda b: b["bank"].astype(str))
+        c = tables["clearing"]
+        clearing = ClearingResult(c["payments"].to_numpy(float), c["obligations"].to_numpy(float),
+                                  c["defaulted"].to_numpy(bool), int(provenance.parameters.get("rounds", 0)),
+                                  c["net_worth"].to_numpy(float), c["external_paid"].to_numpy(float))
+        cascade = tables["cascade"]
+        rounds = [list(cascade.loc[cascade["round"] == k, "bank"].astype(str))
+                  for k in range(int(cascade["round"].max()) + 1 if len(cascade) else 0)]
+        matrix = tables["region_matrix"].set_index("lender")
+        matrix.index.name = None
+        p = provenance.parameters
+        return cls(banks, exposure_matrix(banks, tables["edges"]), clearing, tables["ranking"], rounds, matrix,
+                   p["shock"], p["region"], provenance=provenance, warnings=warnings)
 
     def largest_flows(self, top: int = 10) -> pd.DataFrame:
         """The largest region-to-region exposures."""
@@ -97,6 +119,7 @@ def run_contagion(banks: str | Path | pd.DataFrame, edges: str | Path | pd.DataF
     groups = b["region"] if "region" in b else b["bank"]
     prov = Provenance.from_inputs("contagion", config={"variant": variant, "lgd": lgd},
                                   inputs={"banks": b, "edges": e},
-                                  params={"shock": shock, "region": region, "variant": variant, "lgd": lgd})
+                                  params={"shock": shock, "region": region, "variant": variant, "lgd": lgd,
+                                          "rounds": int(clearing.rounds)})
     return ContagionRun(b, X, clearing, ranking, [[str(names[i]) for i in r] for r in rounds],
                         aggregate_network(X, groups), shock, region, provenance=prov)

@@ -229,7 +229,8 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
              response_class=HTMLResponse)
     def run_report(run_id: str, role: Reader, lang: Literal["zh", "en"] = "zh"):
         stored = get_run(run_id)
-        return HTMLResponse(render_report(f"finstab run {stored.meta['id']}", [run_section(stored, lang)], lang))
+        section = run_section(stored, lang)
+        return HTMLResponse(render_report(section.title, [section], lang))
 
     # ---------------------------------------------------------------- JSON API
     @app.get("/api/presets", tags=["systems"], response_model=list[str])
