@@ -64,8 +64,8 @@ def _demo(out: Path, lang: str, say, store: Store) -> Path:
     votes.with_lang(lang).write(out / "fce_votes")
     record(store, votes, "guangxi — expert votes", lang=lang)
     record(store, values, "guangxi — indicator values", lang=lang)
-    sections += [fce_section(votes, lang, "fce", "— 专家投票 expert votes"),
-                 fce_section(values, lang, "fce-values", "— 指标数值 indicator values")]
+    sections += [fce_section(votes, lang, "fce", "— 专家投票" if zh else "— expert votes"),
+                 fce_section(values, lang, "fce-values", "— 指标数值" if zh else "— indicator values")]
 
     say("fund: contingent-claims sizing, 31 provinces x 4 sectors, Monte Carlo 2020")
     fund = run_fund_sizing(sample_path("cca"), year=2020, n_sims=50_000, seed=7)
