@@ -54,7 +54,7 @@ def test_diff_finds_changed_numbers(store):
     b = store.save_run("t", "b", prov, {"s": pd.DataFrame({"region": ["A", "B"], "score": [50.0, 65.5]})}, "")
     diff = store.diff(a, b)
     assert diff.to_dict("records") == [{"table": "s", "key": "B", "column": "score", "a": 60.0, "b": 65.5,
-                                        "delta": 5.5}]
+                                        "delta": 5.5, "change": "value"}]
     with pytest.raises(DataError, match="no run 'ffff'"):
         store.run("ffff")
 
@@ -76,7 +76,7 @@ def test_runs_cli_and_report(tmp_path):
     res = runner.invoke(app, ["runs", "show", rid, "--store", db])
     assert res.exit_code == 0 and "config" in res.output and "SYNTHETIC" in res.output
     res = runner.invoke(app, ["runs", "diff", rid, rid, "--store", db])
-    assert "no numeric differences" in res.output
+    assert "no differences" in res.output
     res = runner.invoke(app, ["report", rid, "--store", db, "--out", str(tmp_path / "r"), "--lang", "en"])
     assert res.exit_code == 0, res.output
     html = (tmp_path / "r" / f"report_{rid}.html").read_text(encoding="utf-8")

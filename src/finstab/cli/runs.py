@@ -48,10 +48,12 @@ def diff_command(a: str, b: str, store: str | None = StoreOption, rows: int = ty
 
     diff = Store(store).diff(a, b)
     if diff.empty:
-        console.print("no numeric differences")
+        console.print("no differences: the two runs give the same numbers and grades")
         return
-    console.print(rich_table(diff.reindex(diff["delta"].abs().sort_values(ascending=False).index).head(rows),
-                             f"{len(diff)} differing cells", digits=4))
+    counts = diff["change"].value_counts().to_dict()
+    first = diff.assign(_abs=diff["delta"].abs()).sort_values(["change", "_abs"], ascending=[True, False])
+    console.print(rich_table(first.drop(columns="_abs").head(rows),
+                             f"{len(diff)} differences: " + ", ".join(f"{n} {k}" for k, n in counts.items()), digits=4))
 
 
 @handle_errors

@@ -259,24 +259,16 @@ class Store:
         return StoredRun(dict(meta), tables)
 
     def diff(self, a: str, b: str, tolerance: float = 1e-12) -> pd.DataFrame:
-        """Cell-level differences of the numeric columns of two runs' common tables."""
+        """What differs between two comparable runs: changed values and grades, added and removed rows.
+
+        Raises :class:`~finstab.core.errors.DataError` when the runs are of different kinds or
+        systems (their numbers would not mean the same thing).
+        """
+        from finstab.store.diff import COLUMNS, check_comparable, diff_tables
+
         ra, rb = self.run(a), self.run(b)
-        out = []
-        for name in ra.tables.keys() & rb.tables.keys():
-            ta, tb = ra.tables[name], rb.tables[name]
-            # float columns are values; everything else (labels, periods, flags) identifies a row
-            common = [c for c in ta.columns if c in tb.columns]
-            nums = [c for c in common if pd.api.types.is_float_dtype(ta[c]) and pd.api.types.is_float_dtype(tb[c])]
-            keys = [c for c in common if c not in nums]
-            if not nums:
-                continue
-            merged = ta[keys + nums].merge(tb[keys + nums], on=keys, how="outer", suffixes=("_a", "_b")) \
-                if keys else ta[nums].join(tb[nums], lsuffix="_a", rsuffix="_b")
-            for col in nums:
-                delta = merged[f"{col}_b"] - merged[f"{col}_a"]
-                changed = (delta.abs() > tolerance) | (merged[f"{col}_a"].isna() != merged[f"{col}_b"].isna())
-                for _, row in merged[changed].iterrows():
-                    out.append({"table": name, "key": " | ".join(str(row[k]) for k in keys), "column": col,
-                                "a": row[f"{col}_a"], "b": row[f"{col}_b"],
-                                "delta": row[f"{col}_b"] - row[f"{col}_a"]})
-        return pd.DataFrame(out, columns=["table", "key", "column", "a", "b", "delta"])
+        check_comparable(ra.meta["kind"], rb.meta["kind"], ra.parameters, rb.parameters)
+        parts = [diff_tables(name, ra.result_tables[name], rb.result_tables[name], tolerance)
+                 for name in ra.result_tables if name in rb.result_tables]
+        parts = [p for p in parts if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
