@@ -43,7 +43,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "composite": ("综合指数", "composite"),
     "pre_crisis": ("危机前窗口", "pre-crisis window"), "entity": ("主体", "entity"), "round": ("轮次", "round"),
     "provincial_layer": ("地方层", "provincial layer"), "total_fund": ("基金总额", "total fund"),
-    "allocation_share": ("分配比例", "allocation share"),
+    "allocation_share": ("分配比例", "allocation share"), "alert": ("预警", "alert"),
+    "points_above_boundary": ("高出等级边界(分)", "points above boundary"),
     "central_pool_allocation": ("中央池分配", "central-pool allocation"), "year_": ("年", "year"),
 }
 
