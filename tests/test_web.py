@@ -57,7 +57,7 @@ def test_upload_run_and_download(client):
     from finstab.mcda.scoring import FIVE_GRADES
 
     ws = load_workbook(BytesIO(xlsx.content))["scores"]
-    grade_col = [c.value for c in ws[1]].index("grade") + 1
+    grade_col = [c.value for c in ws[1]].index("等级 grade") + 1
     cell = ws.cell(row=2, column=grade_col)
     colour = {g.name_zh: g.color for g in FIVE_GRADES}[cell.value]
     assert cell.fill.start_color.rgb.upper().endswith(colour.lstrip("#").upper())

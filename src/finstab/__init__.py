@@ -14,13 +14,7 @@ True
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-
-try:
-    __version__ = version("finstab")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+local"
 
 #: public name -> "module:attribute"
 _API = {
@@ -77,7 +71,19 @@ _API = {
 __all__ = ["__version__", *sorted(_API)]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("finstab")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "0.0.0+local"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()["__version__"] = value = _version()
+        return value
     target = _API.get(name)
     if target is None:
         raise AttributeError(f"module 'finstab' has no attribute {name!r}")

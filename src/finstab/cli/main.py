@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-import yaml
 
 from finstab.cli.bank import bank_app
 from finstab.cli.common import (
@@ -90,6 +89,8 @@ def ahp_command(
     if file.suffix.lower() in (".yaml", ".yml"):
         if not file.is_file():
             raise ConfigError("file not found", where=str(file))
+        import yaml
+
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
         if isinstance(data, dict):
             labels, data = data.get("labels"), data.get("matrix")

@@ -256,7 +256,7 @@ class MonitorResult(Result):
         sheets = {**self.level_frames(), **self.tables()}
         sheets.pop("scores")
         sheets = {"scores": self.wide_frame(1), **sheets}
-        return {k: display_frame(self.label(v), self.lang, bilingual=bilingual) for k, v in sheets.items()}
+        return {k: self.display(v, bilingual=bilingual) for k, v in sheets.items()}
 
     def excel_fills(self) -> Mapping[str, Mapping[str, str]]:
         colours = {g.name(self.lang): g.color for g in self.system.grade_scale}

@@ -69,9 +69,9 @@ def _demo(out: Path, lang: str, say, store: Store) -> Path:
                  fce_section(values, lang, "fce-values", "— 指标数值 indicator values")]
 
     say("fund: contingent-claims sizing, 31 provinces x 4 sectors, Monte Carlo 2020")
-    fund = run_fund_sizing(sample_path("cca"), mc_year=2020, n_sims=50_000, seed=7)
-    fund.write(out / "fund", 2020)
-    record(store, fund, "fund sizing 2020 — sample", year=2020)
+    fund = run_fund_sizing(sample_path("cca"), year=2020, n_sims=50_000, seed=7)
+    fund.with_lang(lang).write(out / "fund")
+    record(store, fund, "fund sizing 2020 — sample", lang=lang)
     sections.append(fund_section(fund, 2020, lang))
 
     say("bank screen: IN index, calibrated threshold, decision memo for CITY003")
@@ -82,7 +82,7 @@ def _demo(out: Path, lang: str, say, store: Store) -> Path:
     write_memo(build_memo(screened, load_memo_inputs(sample_path("banks/memo_inputs.yaml"))), out / "memo")
 
     say("financing: levies to a 600 (100 million yuan) target over 5 years; reserve scenarios; layers")
-    financing = run_financing_plan(target=600, years=5, coverage=0.002)
+    financing = run_financing_plan(target=600, years=5)
     record(store, financing, "financing plan — target 600, 5 years")
     sections.append(financing_section(financing, lang))
 

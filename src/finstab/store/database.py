@@ -87,6 +87,18 @@ def _from_json(text: str) -> pd.DataFrame:
     return pd.DataFrame(obj["data"], columns=obj["columns"])
 
 
+#: where each kind of result is defined, so a stored run comes back as its own class
+RESULT_MODULES = {
+    "monitor": "finstab.monitor.result", "fund_sizing": "finstab.fund.sizing",
+    "financing_plan": "finstab.fund.financing",
+    "contagion": "finstab.pipelines.contagion", "early_warning": "finstab.early_warning",
+    "klr_signals": "finstab.early_warning", "bank_screen": "finstab.bank.screen",
+    "bank_calibration": "finstab.bank.calibration", "waterfall": "finstab.bank.waterfall",
+    "merton": "finstab.fund.merton", "monte_carlo": "finstab.fund.montecarlo",
+    "clearing": "finstab.contagion.clearing", "debtrank": "finstab.contagion.debtrank",
+    "cascade": "finstab.contagion.cascade", "connectedness": "finstab.contagion.spillover",
+    "rolling_connectedness": "finstab.contagion.spillover",
+}
 WARNINGS_TABLE = "_warnings"
 PROVENANCE_TABLE = "_provenance"
 
@@ -130,8 +142,16 @@ class StoredRun:
 
     def result(self) -> Any:
         """The run as a :class:`~finstab.core.results.Result` (its own class where it can rebuild itself)."""
+        from importlib import import_module
+
         from finstab.core.results import rebuild
 
+        module = RESULT_MODULES.get(self.meta["kind"])
+        if module is not None:
+            try:
+                import_module(module)
+            except ImportError:  # a kind from a newer or older finstab: shown as stored
+                pass
         return rebuild(self.meta["kind"], self.result_tables, self.config, provenance=self.provenance,
                        warnings=self.warnings, summary=self.meta["summary"])
 

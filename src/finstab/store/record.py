@@ -6,17 +6,7 @@ from typing import Any
 
 from finstab.bank import ScreenResult
 from finstab.core.results import Result
-from finstab.fund.sizing import FundSizing
-from finstab.pipelines import ContagionRun, FinancingRun
 from finstab.store.database import Store
-
-
-def _fund(result: FundSizing, year: int) -> tuple:
-    tables = {"funds": result.table, "provinces": result.province_ranking(year),
-              "sectors": result.sector_allocation(year), "jarque_bera": result.normality}
-    if result.monte_carlo is not None:
-        tables["monte_carlo"] = result.monte_carlo.to_frame()
-    return "fund", tables, result.summary(year), {"year": year}, result.provenance
 
 
 def _screen(result: ScreenResult) -> tuple:
@@ -24,28 +14,13 @@ def _screen(result: ScreenResult) -> tuple:
             result.params.model_dump(), result.provenance)
 
 
-def _contagion(run: ContagionRun) -> tuple:
-    return "contagion", run.tables(), run.clearing.summary(), {"shock": run.shock, "region": run.shocked_region}, \
-        run.provenance
-
-
-def _financing(run: FinancingRun) -> tuple:
-    return "financing", run.tables(), run.plan.summary(), {"base_rate": run.plan.base_rate}, run.provenance
-
-
 def record(store: Store, result: Any, label: str, *, lang: str = "zh", year: int = 2020,
            dataset_id: str | None = None) -> str:
     """Save a result of any pipeline; returns the run id."""
     if isinstance(result, Result):
         return store.save(result.with_lang(lang), label, dataset_id)
-    if isinstance(result, FundSizing):
-        kind, tables, summary, config, prov = _fund(result, year)
-    elif isinstance(result, ScreenResult):
+    if isinstance(result, ScreenResult):
         kind, tables, summary, config, prov = _screen(result)
-    elif isinstance(result, ContagionRun):
-        kind, tables, summary, config, prov = _contagion(result)
-    elif isinstance(result, FinancingRun):
-        kind, tables, summary, config, prov = _financing(result)
     else:
         raise TypeError(f"cannot record {type(result).__name__}")
     return store.save_run(kind, label, prov, tables, summary, config, dataset_id)
