@@ -142,3 +142,14 @@ def test_html_template_autoescapes_every_value():
     env = _environment("html")
     assert env.autoescape is True
     assert env.from_string("{{ x }}").render(x=XSS) == "&lt;img src=x onerror=alert(1)&gt;"
+
+
+def test_memo_provenance_follows_panel_and_inputs(memo_spec, write_yaml):
+    base = run_bank_memo("CITY003", PANEL, write_yaml(memo_spec), threshold=0.001).provenance
+    changed = {**memo_spec, "loss": 261.0}
+    assert run_bank_memo("CITY003", PANEL, write_yaml(changed), threshold=0.001).provenance.data_hash != base.data_hash
+    panel = read_table(PANEL)
+    panel.loc[panel["bank"] == "RURAL001", "lcr"] *= 1.01
+    moved = run_bank_memo("CITY003", panel, write_yaml(memo_spec), threshold=0.001).provenance
+    assert moved.data_hash != base.data_hash
+    assert base.synthetic
