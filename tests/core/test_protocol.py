@@ -19,7 +19,21 @@ PIPELINES = {
     "financing_plan": lambda: fs.run_financing_plan(target=600, years=5, n_sims=100),
     "contagion": lambda: fs.run_contagion(*NETWORK, shock=0.2),
     "early_warning": lambda: fs.run_warning(events=sample_path("banks/failures.csv")),
+    "bank_screen": lambda: fs.run_bank_screen(sample_path("banks/panel.csv"),
+                                              failures=sample_path("banks/failures.csv")),
+    "bank_calibration": lambda: _bank("run_bank_calibration", sample_path("banks/failures.csv")),
+    "bank_memo": lambda: _bank("run_bank_memo", threshold=0.001),
+    "waterfall": lambda: _bank("run_bank_waterfall", threshold=0.001),
 }
+
+
+def _bank(name: str, *args, **kwargs) -> Result:
+    from finstab.pipelines import bank
+
+    panel = sample_path("banks/panel.csv")
+    if name == "run_bank_calibration":
+        return bank.run_bank_calibration(panel, *args, **kwargs)
+    return getattr(bank, name)("CITY003", panel, sample_path("banks/memo_inputs.yaml"), **kwargs)
 
 
 @pytest.fixture(scope="module", params=sorted(PIPELINES))

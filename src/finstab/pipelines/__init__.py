@@ -9,7 +9,8 @@ from typing import Any
 
 _MODULES = {"run_monitor": "monitor", "run_fce": "monitor", "read_votes": "monitor", "run_fund_sizing": "fund",
             "run_financing_plan": "financing", "bank_contributors": "financing", "run_bank_screen": "bank",
-            "run_bank_memo": "bank", "run_contagion": "contagion", "ContagionRun": "contagion",
+            "run_bank_memo": "bank", "run_bank_calibration": "bank", "run_bank_waterfall": "bank",
+            "run_contagion": "contagion", "ContagionRun": "contagion",
             "run_warning": "warning"}
 __all__ = sorted(_MODULES)
 

@@ -23,6 +23,7 @@ from finstab.report.contagion_section import contagion_section, warning_section
 from finstab.report.financing_section import financing_section
 from finstab.report.fund_section import fund_section
 from finstab.report.html import write_report
+from finstab.report.memo import write_memo
 from finstab.report.monitor_section import fce_section, monitor_section
 from finstab.samples import sample_path
 from finstab.store.database import Store
@@ -74,10 +75,11 @@ def _demo(out: Path, lang: str, say, store: Store) -> Path:
     sections.append(fund_section(fund, 2020, lang))
 
     say("bank screen: IN index, calibrated threshold, decision memo for CITY003")
-    screened, calibration = run_bank_screen(sample_path("banks/panel.csv"), failures=sample_path("banks/failures.csv"))
+    screened = run_bank_screen(sample_path("banks/panel.csv"), failures=sample_path("banks/failures.csv"),
+                               quarter="2021Q1")
     record(store, screened, "bank screen — sample panel, calibrated threshold")
-    sections.append(bank_section(screened, "2021Q1", calibration, lang))
-    build_memo(screened, load_memo_inputs(sample_path("banks/memo_inputs.yaml"))).write(out / "memo")
+    sections.append(bank_section(screened, "2021Q1", screened.calibration, lang))
+    write_memo(build_memo(screened, load_memo_inputs(sample_path("banks/memo_inputs.yaml"))), out / "memo")
 
     say("financing: levies to a 600 (100 million yuan) target over 5 years; reserve scenarios; layers")
     financing = run_financing_plan(target=600, years=5)

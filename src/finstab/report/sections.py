@@ -53,9 +53,15 @@ def _warning(result, lang: str, anchor: str) -> Section:
     return warning_section(result, result.provenance.parameters.get("system") or "bank panel", anchor, lang)
 
 
+def _bank(result, lang: str, anchor: str) -> Section:
+    from finstab.report.bank_section import bank_section
+
+    return bank_section(result, str(result.quarter), result.calibration, lang)
+
+
 SECTIONS: dict[str, Callable[[Result, str, str], Section]] = {
     "monitor": _monitor, "fund_sizing": _fund, "financing_plan": _financing, "contagion": _contagion,
-    "early_warning": _warning,
+    "early_warning": _warning, "bank_screen": _bank,
 }
 
 
