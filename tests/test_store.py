@@ -9,7 +9,6 @@ from finstab.core.provenance import Provenance
 from finstab.pipelines import run_monitor
 from finstab.samples import sample_path
 from finstab.store.database import Store
-from finstab.store.record import record
 
 
 @pytest.fixture
@@ -19,7 +18,7 @@ def store(tmp_path):
 
 def test_run_round_trip_with_provenance(store):
     result = run_monitor("zibo", sample_path("zibo_sample.csv"))
-    rid = record(store, result, "zibo sample")
+    rid = store.save(result, "zibo sample")
     stored = store.run(rid)
     assert stored.meta["config_hash"] == result.provenance.config_hash
     assert stored.meta["data_hash"] == result.provenance.data_hash
@@ -27,7 +26,7 @@ def test_run_round_trip_with_provenance(store):
     pd.testing.assert_frame_equal(stored.tables["scores"].reset_index(drop=True),
                                   result.to_frame().reset_index(drop=True), check_dtype=False)
     assert store.run(rid[:6]).meta["id"] == rid  # unique prefix
-    assert store.diff(rid, record(store, result, "again")).empty
+    assert store.diff(rid, store.save(result, "again")).empty
 
 
 def test_transaction_rolls_back_on_database_error(store, monkeypatch):

@@ -26,7 +26,6 @@ from finstab.report.fonts import cjk_font_path
 from finstab.report.html import render_report
 from finstab.report.stored import run_section
 from finstab.store.database import Store
-from finstab.store.record import record
 from finstab.web.auth import RANK, role_of
 
 COOKIE = "finstab_token"
@@ -132,7 +131,7 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
             result = run_monitor(load_system(req.preset), frame, method=req.method)
         except FinstabError as exc:
             raise HTTPException(422, str(exc)) from None
-        return record(st, result, f"{req.preset} ({req.method}) on dataset {req.dataset_id}",
+        return st.save(result, f"{req.preset} ({req.method}) on dataset {req.dataset_id}",
                       dataset_id=req.dataset_id)
 
     # ---------------------------------------------------------------- pages
