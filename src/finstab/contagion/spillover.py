@@ -178,15 +178,44 @@ def fit_var(values: np.ndarray, lags: int) -> tuple[np.ndarray, np.ndarray, np.n
     return B[0], coefs, sigma
 
 
-def _companion_radius(coefs: np.ndarray) -> np.ndarray:
-    """Largest modulus of the companion matrix's eigenvalues (``< 1``: stable VAR)."""
+def _companion(coefs: np.ndarray) -> np.ndarray:
     *batch, p, k, _ = coefs.shape
-    if p == 0:
-        return np.zeros(batch)
     comp = np.zeros((*batch, k * p, k * p))
     comp[..., :k, :] = np.concatenate([coefs[..., i, :, :] for i in range(p)], axis=-1)
     comp[..., k:, :-k] = np.eye(k * (p - 1))
-    return np.abs(np.linalg.eigvals(comp)).max(axis=-1)
+    return comp
+
+
+def var_is_stable(coefs: np.ndarray, squarings: int = 6) -> np.ndarray:
+    """Whether each VAR is stable (every companion eigenvalue inside the unit circle).
+
+    Most windows are certified cheaply: ``||C^m||_inf < 1`` implies ``rho(C)^m < 1``, tried for
+    m = 2, 4, ..., 2^squarings; the eigenvalues are computed only for the others.
+
+    Examples
+    --------
+    >>> var_is_stable(np.array([[[[0.5]]], [[[1.01]]]])).tolist()
+    [True, False]
+    """
+    coefs = np.asarray(coefs, dtype=float)
+    *batch, p, k, _ = coefs.shape
+    flat = coefs.reshape(-1, p, k, k)
+    comp = _companion(flat)
+    stable = np.zeros(len(flat), dtype=bool)
+    todo = np.arange(len(flat))
+    power = comp
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(squarings):
+            power = power @ power
+            norm = np.abs(power).sum(axis=-1).max(axis=-1)
+            done = norm < 1
+            stable[todo[done]] = True
+            todo, power = todo[~done], power[~done & np.isfinite(norm)]
+            if not todo.size or len(power) != len(todo):
+                break
+    if todo.size:
+        stable[todo] = np.abs(np.linalg.eigvals(comp[todo])).max(axis=-1) < 1
+    return stable.reshape(batch)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -429,7 +458,7 @@ def connectedness(data: pd.DataFrame, lags: int | str = 4, horizon: int = 10) ->
         p = _resolve_lags(lags, df)
         _check_size(len(df), df.shape[1], p, "the sample", "data")
         _, coefs, sigma = fit_var(df.to_numpy(dtype=float), p)
-        stable = bool(_companion_radius(coefs) < 1)
+        stable = bool(var_is_stable(coefs))
         if not stable:
             warn(f"the fitted VAR({p}) is not stable (a companion root on or outside the unit circle); "
                  "spillover shares of a non-stationary system depend strongly on the horizon", FinstabWarning)
@@ -465,7 +494,7 @@ def _pad_cumsum(a: np.ndarray) -> np.ndarray:
 
 def _rolling_arrays(values: np.ndarray, window: int, lags: int, horizon: int, chunk: int = CHUNK
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row-normalised theta ``(n_windows, k, k)``, a singular-window mask and companion radii."""
+    """Row-normalised theta ``(n_windows, k, k)``, a singular-window mask and a stable-VAR mask."""
     T, k = values.shape
     # demean once: the intercept absorbs it, slopes and residuals are unchanged, and the
     # running sums below lose far fewer digits
@@ -474,7 +503,7 @@ def _rolling_arrays(values: np.ndarray, window: int, lags: int, horizon: int, ch
     n_win = T - window + 1
     theta = np.full((n_win, k, k), np.nan)
     singular = np.zeros(n_win, dtype=bool)
-    radius = np.full(n_win, np.nan)
+    stable = np.zeros(n_win, dtype=bool)
     for start in range(0, n_win, chunk):
         stop = min(start + chunk, n_win)
         xx, xz, zz = _window_cross_products(X, Z, m, start, stop)
@@ -501,8 +530,8 @@ def _rolling_arrays(values: np.ndarray, window: int, lags: int, horizon: int, ch
         sigma = (sigma + np.swapaxes(sigma, 1, 2)) / 2
         coefs = B[:, 1:, :].reshape(len(idx), lags, k, k).transpose(0, 1, 3, 2)
         theta[start + idx] = generalized_fevd(coefs, sigma, horizon)
-        radius[start + idx] = _companion_radius(coefs)
-    return theta, singular, radius
+        stable[start + idx] = var_is_stable(coefs)
+    return theta, singular, stable
 
 
 def rolling_connectedness(data: pd.DataFrame, window: int = 200, lags: int | str = 4, horizon: int = 10
@@ -542,12 +571,12 @@ def rolling_connectedness(data: pd.DataFrame, window: int = 200, lags: int | str
     with collect() as seen:
         p = _resolve_lags(lags, df)
         _check_size(window, df.shape[1], p, "a window", "window")
-        theta, singular, radius = _rolling_arrays(df.to_numpy(dtype=float), window, p, horizon)
+        theta, singular, stable = _rolling_arrays(df.to_numpy(dtype=float), window, p, horizon)
         labels = df.index[window - 1:]
         if singular.any():
             warn(f"{int(singular.sum())} window(s) have singular regressors (a constant series?) and are "
                  f"left empty, first ending {labels[np.argmax(singular)]}", FinstabWarning)
-        unstable = ~singular & (radius >= 1)
+        unstable = ~singular & ~stable
         if unstable.any():
             warn(f"{int(unstable.sum())} window(s) fit a VAR that is not stable (column 'stable' = False), "
                  f"first ending {labels[np.argmax(unstable)]}", FinstabWarning)
@@ -556,7 +585,7 @@ def rolling_connectedness(data: pd.DataFrame, window: int = 200, lags: int | str
     cols: dict[str, np.ndarray] = {"tci": m["tci"]}
     for key in ("net", "to", "from"):
         cols.update({f"{key}:{name}": m[key][:, j] for j, name in enumerate(names)})
-    cols["stable"] = ~singular & (radius < 1)
+    cols["stable"] = stable
     frame = pd.DataFrame(cols, index=labels)
     frame.index.name = "date"
     prov = Provenance.from_inputs("contagion/rolling_connectedness", inputs={"data": data},
