@@ -371,6 +371,10 @@ class ConnectednessResult(Result):
         return "\n".join(lines)
 
 
+def _day(label: Any) -> str:
+    return f"{label:%Y-%m-%d}" if isinstance(label, pd.Timestamp) else str(label)
+
+
 @dataclass(frozen=True)
 class RollingConnectedness(Result):
     """Rolling-window connectedness: ``frame`` indexed by each window's last date.
@@ -410,8 +414,8 @@ class RollingConnectedness(Result):
         if tci.empty:
             body = f"{t['tci']}: -"
         else:
-            body = (f"{t['tci']}: {t['last']} {tci.iloc[-1]:.2f} % ({tci.index[-1]}), "
-                    f"{t['max']} {tci.max():.2f} % ({tci.idxmax()}), min {tci.min():.2f} %")
+            body = (f"{t['tci']}: {t['last']} {tci.iloc[-1]:.2f} % ({_day(tci.index[-1])}), "
+                    f"{t['max']} {tci.max():.2f} % ({_day(tci.idxmax())}), min {tci.min():.2f} %")
         return "\n".join([f"{t['title']} — {t['windows']}: {len(self.frame)} x {self.window} rows, "
                           f"VAR({self.lags}), H = {self.horizon}", body, self.footer()])
 
