@@ -63,7 +63,8 @@ GROUP = ["region", "market", "border"]
 
 #: display names of markets and kinds (canonical keys stay in tables)
 MARKET_LABELS = {"bank": ("银行", "banks"), "bond": ("债券", "bonds"), "equity": ("股票", "equity"),
-                 "fx": ("外汇", "FX"), "property": ("房地产", "property"), "shadow_credit": ("影子信贷", "shadow credit"),
+                 "fx": ("外汇", "FX"), "property": ("房地产", "property"),
+                 "shadow_credit": ("影子信贷", "shadow credit"),
                  "lgfv": ("城投平台", "LGFVs"), "domestic": ("境内", "domestic"), "foreign": ("境外", "foreign")}
 
 

@@ -86,7 +86,7 @@ def quantile_regression(y: np.ndarray, X: np.ndarray, q: float) -> np.ndarray:
 
     from statsmodels.regression.quantile_regression import QuantReg
 
-    n, p = X.shape
+    p = X.shape[1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # IRLS convergence and max-iteration notices: the vertex decides
         start = QuantReg(y, X).fit(q=q, max_iter=5000, p_tol=1e-10).params

@@ -23,8 +23,12 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from finstab.contagion.spillover import ConnectednessResult, RollingConnectedness, connectedness, \
-    rolling_connectedness
+from finstab.contagion.spillover import (
+    ConnectednessResult,
+    RollingConnectedness,
+    connectedness,
+    rolling_connectedness,
+)
 from finstab.core.errors import DataError, InputError
 from finstab.core.io import read_table
 from finstab.core.provenance import Provenance
@@ -103,7 +107,8 @@ def range_variance(ohlc: pd.DataFrame, where: str = "data") -> pd.DataFrame:
         df[c] = pd.to_numeric(df[c], errors="coerce")
         if (df[c].isna() | (df[c] <= 0)).any():
             pos = int(np.flatnonzero((df[c].isna() | (df[c] <= 0)).to_numpy())[0])
-            raise DataError(f"column {c!r}: {ohlc[c].iloc[pos]!r} is not a positive price", where=_row(ohlc, pos, where))
+            raise DataError(f"column {c!r}: {ohlc[c].iloc[pos]!r} is not a positive price",
+                            where=_row(ohlc, pos, where))
     if (df["high"] < df["low"]).any():
         pos = int(np.flatnonzero((df["high"] < df["low"]).to_numpy())[0])
         raise DataError("high below low", where=_row(ohlc, pos, where))

@@ -161,7 +161,7 @@ def make_snapshots(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     base: list[tuple[str, str, float, str, str]] = []
     for a in range(len(banks)):  # interbank: dense among the big four, periphery to core
         for b in range(len(banks)):
-            if a != b and (a < 4 and b < 4 or (a < 4) != (b < 4)) and rng.random() < 0.6:
+            if a != b and ((a < 4 and b < 4) or (a < 4) != (b < 4)) and rng.random() < 0.6:
                 base.append((banks[a], banks[b], 0.03 * min(bank_size[a], bank_size[b]) * rng.uniform(0.5, 1.5),
                              "interbank", "domestic"))
     for a, bank in enumerate(banks):
@@ -169,7 +169,8 @@ def make_snapshots(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
         home = bank_region[a]
         targets = REGIONS if a < 4 else (home,)
         for r in targets:
-            base.append((bank, f"property:{r}", 0.04 * s / len(targets) * rng.uniform(0.6, 1.4), "property", "domestic"))
+            base.append((bank, f"property:{r}", 0.04 * s / len(targets) * rng.uniform(0.6, 1.4), "property",
+                         "domestic"))
             base.append((bank, f"lgfv:{r}", (0.08 if r in ("GZ", "TJ") else 0.04) * s / len(targets)
                          * rng.uniform(0.6, 1.4), "lgfv", "domestic"))
         base.append((bank, "bond", 0.10 * s * rng.uniform(0.7, 1.3), "bond", "domestic"))
