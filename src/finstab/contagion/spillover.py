@@ -579,11 +579,11 @@ def rolling_connectedness(data: pd.DataFrame, window: int = 200, lags: int | str
         labels = df.index[window - 1:]
         if singular.any():
             warn(f"{int(singular.sum())} window(s) have singular regressors (a constant series?) and are "
-                 f"left empty, first ending {labels[np.argmax(singular)]}", FinstabWarning)
+                 f"left empty, first ending {_day(labels[np.argmax(singular)])}", FinstabWarning)
         unstable = ~singular & ~stable
         if unstable.any():
             warn(f"{int(unstable.sum())} window(s) fit a VAR that is not stable (column 'stable' = False), "
-                 f"first ending {labels[np.argmax(unstable)]}", FinstabWarning)
+                 f"first ending {_day(labels[np.argmax(unstable)])}", FinstabWarning)
     m = connectedness_measures(theta)
     names = list(df.columns)
     cols: dict[str, np.ndarray] = {"tci": m["tci"]}
