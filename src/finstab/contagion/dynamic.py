@@ -96,7 +96,7 @@ def _jumps(frame: pd.DataFrame, key: str, measures: Sequence[str], jump: float, 
         if measure in count_like:
             hit = (change > 0) & ((prev <= 0) | (rel >= jump))
         else:
-            hit = (change >= min_change) & ((prev <= 0) | (rel >= jump))
+            hit = (change > 0) & (change >= min_change) & ((prev <= 0) | (rel >= jump))
         hit &= prev.notna()
         for period, who in zip(*np.nonzero(hit.to_numpy()), strict=True):
             rows.append({"period": wide.index[period], "node": wide.columns[who], "measure": measure,
