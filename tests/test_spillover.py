@@ -15,6 +15,7 @@ from finstab.cli.main import app
 from finstab.contagion import connectedness, rolling_connectedness
 from finstab.contagion.spillover import generalized_fevd, ma_coefficients, select_lags, var_is_stable
 from finstab.core.errors import DataError, FinstabError, InputError
+from finstab.core.warnings import FinstabWarning
 from finstab.pipelines.spillover import prepare_series, run_spillover
 from finstab.samples import sample_path
 from finstab.samples.markets import MARKETS, crisis_dates, market_ohlc, market_prices, market_returns
@@ -207,11 +208,13 @@ def test_unstable_and_singular_windows_are_warned_and_marked():
     y = simulate_var(np.eye(2) * 0.5, np.eye(2), 200, seed=4)
     y[50:130, 1] = 1.0  # a constant stretch: windows inside it have singular regressors
     df = pd.DataFrame(y, columns=["a", "b"])
-    roll = rolling_connectedness(df, window=40, lags=1, horizon=5)
+    with pytest.warns(FinstabWarning):
+        roll = rolling_connectedness(df, window=40, lags=1, horizon=5)
     assert roll["tci"].isna().any() and not roll["stable"][roll["tci"].isna()].any()
     assert any("singular" in w for w in roll.warnings)
     explosive = simulate_var(np.array([[1.03, 0.0], [0.02, 1.01]]), np.eye(2), 300, seed=6)
-    res = connectedness(pd.DataFrame(explosive, columns=["x", "y"]), lags=1, horizon=5)
+    with pytest.warns(FinstabWarning, match="not stable"):
+        res = connectedness(pd.DataFrame(explosive, columns=["x", "y"]), lags=1, horizon=5)
     assert not res.stable and any("not stable" in w for w in res.warnings)
     assert "not stable" in res.summary()
 
