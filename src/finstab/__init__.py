@@ -65,6 +65,14 @@ _API = {
     "run_bank_screen": "finstab.pipelines.bank:run_bank_screen",
     "run_contagion": "finstab.pipelines.contagion:run_contagion",
     "run_warning": "finstab.pipelines.warning:run_warning",
+    "run_bank_calibration": "finstab.pipelines.bank:run_bank_calibration",
+    "run_bank_memo": "finstab.pipelines.bank:run_bank_memo",
+    "run_bank_waterfall": "finstab.pipelines.bank:run_bank_waterfall",
+    "run_spillover": "finstab.pipelines.spillover:run_spillover",
+    "connectedness": "finstab.contagion.spillover:connectedness",
+    "rolling_connectedness": "finstab.contagion.spillover:rolling_connectedness",
+    "delta_covar": "finstab.contagion.systemic:delta_covar",
+    "srisk": "finstab.contagion.systemic:srisk",
     "Store": "finstab.store.database:Store",
 }
 

@@ -24,7 +24,14 @@ PIPELINES = {
     "bank_calibration": lambda: _bank("run_bank_calibration", sample_path("banks/failures.csv")),
     "bank_memo": lambda: _bank("run_bank_memo", threshold=0.001),
     "waterfall": lambda: _bank("run_bank_waterfall", threshold=0.001),
+    "spillover": lambda: _spillover(),
 }
+
+
+def _spillover() -> Result:
+    from finstab.pipelines.spillover import run_spillover
+
+    return run_spillover(sample_path("markets/prices.csv"), window=400)
 
 
 def _bank(name: str, *args, **kwargs) -> Result:
@@ -79,3 +86,14 @@ def test_store_round_trip(result, tmp_path):
 def test_every_name_of_the_public_api_imports():
     for name in fs.__all__:
         assert getattr(fs, name) is not None
+
+
+def test_every_kind_of_result_comes_back_from_the_store_as_its_class():
+    import importlib
+
+    from finstab.store.database import RESULT_MODULES
+
+    for module in set(RESULT_MODULES.values()):
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+    assert set(Result.registry) - {"result"} <= set(RESULT_MODULES)

@@ -22,6 +22,7 @@ from finstab.cli.contagion import contagion_command
 from finstab.cli.fund import fund_app
 from finstab.cli.runs import report_command, runs_app
 from finstab.cli.serve import serve_command
+from finstab.cli.spillover import spillover_command
 from finstab.cli.warn import warn_command
 from finstab.core.errors import ConfigError
 
@@ -33,7 +34,7 @@ app.add_typer(systems_app, name="systems")
 app.add_typer(fund_app, name="fund")
 app.add_typer(bank_app, name="bank")
 app.command("contagion")(contagion_command)
-app.command("spillover")(__import__("finstab.cli.spillover", fromlist=["_"]).spillover_command)
+app.command("spillover")(spillover_command)
 app.command("warn")(warn_command)
 app.add_typer(runs_app, name="runs")
 app.command("report")(report_command)

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import typer
 
-from finstab.cli.common import LangOption, console, handle_errors, report_written, rich_table
+from finstab.cli.common import (
+    LangOption,
+    NoStoreOption,
+    OutOption,
+    StoreOption,
+    console,
+    deliver,
+    handle_errors,
+    open_store,
+    rich_table,
+)
 from finstab.core.errors import ConfigError
 from finstab.samples import sample_path
 
@@ -30,12 +40,15 @@ def spillover_command(
     lags: str = typer.Option("4", "--lags", help="VAR order, or aic / bic / hqic / fpe."),
     horizon: int = typer.Option(10, "--horizon", help="Forecast horizon H (sums A_0 .. A_{H-1})."),
     sheet: str = typer.Option("0", "--sheet", help="Excel sheet name or number."),
-    out: Path | None = typer.Option(None, "--out", help="Write tables, workbook and summary here."),
+    out: Path | None = OutOption,
+    store: str | None = StoreOption,
+    no_store: bool = NoStoreOption,
     lang: str = LangOption,
 ) -> None:
     """Total, directional, net and pairwise spillovers (Diebold & Yilmaz 2012), static and rolling."""
     from finstab.pipelines.spillover import run_spillover
 
+    runs = open_store(store, no_store)
     if data is None:
         console.print("using the SYNTHETIC sample prices", style="yellow")
         data = sample_path("markets/prices.csv")
@@ -51,6 +64,4 @@ def spillover_command(
                              digits=2))
     if run.rolling is not None:
         console.print(run.rolling.with_lang(lang).summary().splitlines()[1])
-    for w in run.warnings:
-        console.print(f"! {w}", style="yellow")
-    report_written(run.provenance, run.write(out) if out is not None else ())
+    deliver(run, lang=lang, out=out, store=runs, label=f"spillover: {Path(data).name}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from finstab.core.results import Result
+from finstab.core.results import Result, StoredResult
 from finstab.report.html import Section
 
 PREVIEW_ROWS = 60
@@ -59,15 +59,28 @@ def _bank(result, lang: str, anchor: str) -> Section:
     return bank_section(result, str(result.quarter), result.calibration, lang)
 
 
+def _spillover(result, lang: str, anchor: str) -> Section:
+    from finstab.report.spillover_section import spillover_section
+
+    return spillover_section(result, lang)
+
+
+def _multilayer(result, lang: str, anchor: str) -> Section:
+    from finstab.report.spillover_section import multilayer_section
+
+    return multilayer_section(result, lang)
+
+
 SECTIONS: dict[str, Callable[[Result, str, str], Section]] = {
     "monitor": _monitor, "fund_sizing": _fund, "financing_plan": _financing, "contagion": _contagion,
-    "early_warning": _warning, "bank_screen": _bank,
+    "early_warning": _warning, "bank_screen": _bank, "spillover": _spillover,
+    "multilayer": _multilayer,
 }
 
 
 def section_for(result: Result, lang: str = "zh", anchor: str | None = None) -> Section:
     """The report section of any result (its kind's own, or the generic one)."""
-    make = SECTIONS.get(result.kind, generic_section)
+    make = generic_section if isinstance(result, StoredResult) else SECTIONS.get(result.kind, generic_section)
     section = make(result, lang, anchor or result.kind)
     section.anchor = anchor or section.anchor
     return section

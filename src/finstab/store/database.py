@@ -79,12 +79,17 @@ def _to_json(df: pd.DataFrame) -> str:
         return None if v is pd.NA or v is pd.NaT else v
 
     rows = [[cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
-    return json.dumps({"columns": [str(c) for c in df.columns], "data": rows}, ensure_ascii=False, default=str)
+    dates = [str(c) for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
+    return json.dumps({"columns": [str(c) for c in df.columns], "data": rows, "dates": dates},
+                      ensure_ascii=False, default=str)
 
 
 def _from_json(text: str) -> pd.DataFrame:
     obj = json.loads(text)
-    return pd.DataFrame(obj["data"], columns=obj["columns"])
+    df = pd.DataFrame(obj["data"], columns=obj["columns"])
+    for col in obj.get("dates", ()):
+        df[col] = pd.to_datetime(df[col])
+    return df
 
 
 #: where each kind of result is defined, so a stored run comes back as its own class
@@ -97,7 +102,9 @@ RESULT_MODULES = {
     "merton": "finstab.fund.merton", "monte_carlo": "finstab.fund.montecarlo",
     "clearing": "finstab.contagion.clearing", "debtrank": "finstab.contagion.debtrank",
     "cascade": "finstab.contagion.cascade", "connectedness": "finstab.contagion.spillover",
-    "rolling_connectedness": "finstab.contagion.spillover",
+    "rolling_connectedness": "finstab.contagion.spillover", "spillover": "finstab.pipelines.spillover",
+    "multilayer": "finstab.contagion.multilayer", "dynamic_network": "finstab.contagion.dynamic",
+    "bank_memo": "finstab.bank.memo",
 }
 WARNINGS_TABLE = "_warnings"
 PROVENANCE_TABLE = "_provenance"
