@@ -97,3 +97,13 @@ def test_every_kind_of_result_comes_back_from_the_store_as_its_class():
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module)
     assert set(Result.registry) - {"result"} <= set(RESULT_MODULES)
+
+
+def test_report_of_every_stored_kind_renders(result, tmp_path):
+    from finstab.report.stored import write_run_report
+
+    store = Store(tmp_path / "runs.duckdb")
+    rid = store.save(result, label="report")
+    for lang in ("zh", "en"):
+        html = write_run_report(store.run(rid), tmp_path / lang, lang)[0].read_text(encoding="utf-8")
+        assert "@font-face" in html and "finstab-cjk" in html
