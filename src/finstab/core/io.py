@@ -57,8 +57,8 @@ META_LABELS = {normalise(x): key for key, names in {
 }.items() for x in names}
 #: A row at the end starting with one of these is a footer, not data.
 FOOTER_PREFIXES = tuple(normalise(x) for x in (
-    "数据来源", "资料来源", "来源:", "来源：", "source:", "sources:", "数据来源于", "注:", "注：", "注1", "注 1", "注释",
-    "note:", "notes:", "说明:", "说明：", "制表", "wind", "choice", "ifind", "同花顺", "东方财富", "万得"))
+    "数据来源", "资料来源", "来源:", "来源：", "source:", "sources:", "数据来源于", "注:", "注：", "注1", "注 1",
+    "注释", "note:", "notes:", "说明:", "说明：", "制表", "wind", "choice", "ifind", "同花顺", "东方财富", "万得"))
 #: Wind-style headers put the dates under a column headed like this.
 DATE_COLUMN_HEADERS = {normalise(x) for x in ("指标名称", "指标", "名称", "indicatorname", "indicator name")}
 #: Sheets skipped when no sheet is named: instructions and hidden lists of a template.
@@ -308,8 +308,8 @@ def _finish(df: pd.DataFrame, layout: _Layout, names: list[str | None], rows: np
         if sum(parse_token(v) is not None for v in sample) >= max(1, 0.8 * len(sample)):
             df = df.rename(columns={first: "日期"})  # Wind/Choice/iFinD: dates under 指标名称
     df = df.reset_index(drop=True)
-    df.attrs.update(source=source, rows=None if rows is None else RowNumbers(rows), units=units, meta=meta, title=layout.title,
-                    footer=layout.footer, **extra)
+    df.attrs.update(source=source, rows=None if rows is None else RowNumbers(rows), units=units, meta=meta,
+                    title=layout.title, footer=layout.footer, **extra)
     if rows is None:
         df.attrs["row_offset"] = CSV_ROW_OFFSET
     return df
@@ -365,7 +365,7 @@ def _delimiter(lines: Sequence[str], suffix: str) -> str:
     if suffix == ".tsv":
         return "\t"
     sample = "\n".join(lines[:10])
-    if "," in sample or "，" not in sample and "\t" not in sample and ";" not in sample:
+    if "," in sample or ("，" not in sample and "\t" not in sample and ";" not in sample):
         return ","
     for d in ("\t", ";", "，"):
         if d in sample:
@@ -456,7 +456,7 @@ def check_workbook(path: str | Path) -> None:
                 try:
                     with zf.open(info) as fh:
                         head = fh.read(XML_PROLOG_BYTES)
-                except Exception:  # noqa: BLE001 - zlib, CRC and truncation errors of a damaged archive
+                except Exception:
                     raise DataError(f"the file {damaged}", where=where) from None
                 problem = _prolog_problem(head)
                 if problem:
@@ -491,7 +491,7 @@ def _prolog_problem(head: bytes) -> str | None:
 
 def _pick_sheet(names: list[str], sheet: str | int | None, table: str | None, where: str) -> str:
     listed = ", ".join(names)
-    if isinstance(sheet, bool) or sheet is not None and not isinstance(sheet, str | int | np.integer):
+    if isinstance(sheet, bool) or (sheet is not None and not isinstance(sheet, str | int | np.integer)):
         raise InputError(f"{show(sheet)} is not a sheet name or number", where="sheet")
     if isinstance(sheet, int | np.integer):
         if not 0 <= int(sheet) < len(names):
@@ -522,7 +522,7 @@ def _read_excel(p: Path, sheet: str | int | None, table: str | None, max_rows: i
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except FinstabError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure on a damaged workbook is a data problem
+    except Exception as exc:
         raise DataError(f"cannot read the workbook: it is damaged or not an .xlsx file ({_brief(exc)})",
                         where=where) from None
     try:
@@ -531,7 +531,7 @@ def _read_excel(p: Path, sheet: str | int | None, table: str | None, max_rows: i
         grid = _excel_rows(wb[name], max_rows, max_cells, source)
     except FinstabError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise DataError(f"cannot read the workbook: it is damaged or not an .xlsx file ({_brief(exc)})",
                         where=where) from None
     finally:
@@ -593,7 +593,8 @@ def read_fields(path: str | Path, sheet: str | int | None = None) -> dict[str, A
     --------
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "memo.csv"
-    >>> _ = f.write_text("字段 field,说明,值 value\\nbank,银行,CITY003\\nfunds.stability_fund,,500\\n", encoding="utf-8")
+    >>> text = "字段 field,说明,值 value\\nbank,银行,CITY003\\nfunds.stability_fund,,500\\n"
+    >>> _ = f.write_text(text, encoding="utf-8")
     >>> read_fields(f)
     {'bank': 'CITY003', 'funds': {'stability_fund': '500'}}
     """
