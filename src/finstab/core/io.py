@@ -171,19 +171,21 @@ class RowNumbers:
         return RowNumbers(self._rows[np.asarray(positions, dtype=np.int64)])
 
 
-def describe_row(df: pd.DataFrame, position: int) -> str:
-    """'file.csv row 7' for a positional row of a frame read by :func:`read_table`.
-
-    The row is the one a person sees in the file (title, unit and comment rows counted).
-    """
-    source = df.attrs.get("source", "data")
+def row_number(df: pd.DataFrame, position: int) -> str:
+    """'row 7': the row a person sees in the file for a positional row of a frame read by
+    :func:`read_table` (title, unit and comment rows counted)."""
     rows = df.attrs.get("rows")
     if rows is not None and len(rows) == len(df) and 0 <= position < len(rows):
-        return f"{source} row {int(rows[position])}"
+        return f"row {int(rows[position])}"
     offset = df.attrs.get("row_offset")
     if offset is None:
-        return f"{source} row {position + 1} of the table"
-    return f"{source} row {position + offset}"
+        return f"row {position + 1} of the table"
+    return f"row {position + offset}"
+
+
+def describe_row(df: pd.DataFrame, position: int) -> str:
+    """'file.csv row 7' for a positional row of a frame read by :func:`read_table`."""
+    return f"{df.attrs.get('source', 'data')} {row_number(df, position)}"
 
 
 # --------------------------------------------------------------------------- layout

@@ -218,8 +218,8 @@ def _label(d: dt.date, freq: str) -> int | str:
     return d.isoformat()
 
 
-def _rows(positions: Sequence[int], describe: Callable[[int], str], limit: int = 3) -> str:
-    shown = [describe(p) for p in positions[:limit]]
+def _rows(positions: np.ndarray, describe: Callable[[int], str], limit: int = 3) -> str:
+    shown = [describe(int(p)) for p in positions[:limit]]
     more = len(positions) - limit
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
@@ -228,7 +228,7 @@ def _default_describe(pos: int) -> str:
     return f"row {pos + 1}"
 
 
-def parse_periods(values: Sequence[Any] | pd.Series, *, where: str = "period",
+def parse_periods(values: Sequence[Any] | pd.Series, *, column: str = "period", source: str | None = None,
                   describe: Callable[[int], str] | None = None, frequency: str | None = None) -> Periods:
     """Canonical labels for a column of periods, all of one frequency.
 
@@ -236,10 +236,12 @@ def parse_periods(values: Sequence[Any] | pd.Series, *, where: str = "period",
     ----------
     values
         The cells of the period column.
-    where
-        Names the column in messages (e.g. ``"panel.xlsx, column 年份"``).
+    column
+        The column's name, for messages.
+    source
+        The file, for messages.
     describe
-        Position -> the row as a person finds it in the file (``"panel.xlsx row 7"``).
+        Position -> the row as a person finds it in the file (``"row 7"``).
     frequency
         Require this frequency (``"year"``, ``"quarter"``, ``"month"``, ``"day"``).
 
@@ -262,60 +264,69 @@ def parse_periods(values: Sequence[Any] | pd.Series, *, where: str = "period",
     (['2021Q1', '2021Q2', '2021Q3'], 'quarter')
     """
     describe = describe or _default_describe
-    cells = list(values)
+    cells = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    codes, uniques = pd.factorize(cells.astype(object), use_na_sentinel=True)
+    if (codes < 0).any():
+        pos = int(np.flatnonzero(codes < 0)[0])
+        raise DataError(f"column {column}: the period is empty; expected {EXPECTED}", where=_at(source, describe(pos)))
     tokens: list[Token] = []
-    for pos, v in enumerate(cells):
+    for k, v in enumerate(uniques):
         tok = parse_token(v)
         if tok is None:
-            empty = v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) or \
-                (isinstance(v, str) and not v.strip())
-            what = "is empty" if empty else f"'{show(v)}' is not a period"
-            raise DataError(f"column {where}: {what}; expected {EXPECTED}", where=describe(pos))
+            pos = int(np.flatnonzero(codes == k)[0])
+            empty = isinstance(v, str) and not v.strip()
+            what = "the period is empty" if empty else f"'{show(v)}' is not a period"
+            raise DataError(f"column {column}: {what}; expected {EXPECTED}", where=_at(source, describe(pos)))
         tokens.append(tok)
-    explicit: dict[str, list[int]] = {}
-    for pos, tok in enumerate(tokens):
-        if tok.freq != "date":
-            explicit.setdefault(tok.freq, []).append(pos)
-    dates = [pos for pos, tok in enumerate(tokens) if tok.freq == "date"]
+    kinds = np.array([t.freq for t in tokens], dtype=object)
+    explicit = [f for f in FREQUENCIES if (kinds == f).any()]
+    dates = [k for k, t in enumerate(tokens) if t.freq == "date"]
+
+    def rows_of(mask: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(mask[codes])
+
+    def example(mask: np.ndarray) -> str:
+        return show(uniques[int(np.flatnonzero(mask)[0])])
+
     if len(explicit) > 1:
-        raise DataError(_mixed_message(explicit, cells, describe, where), where=where)
+        parts = [f"{FREQUENCY_NAMES[f]} (e.g. '{example(kinds == f)}', {_rows(rows_of(kinds == f), describe)})"
+                 for f in explicit]
+        raise DataError(f"column {column} mixes frequencies: {' and '.join(parts)}; use one frequency per panel",
+                        where=source or column)
     if explicit:
-        freq = next(iter(explicit))
-        unfit = [p for p in dates if not _fits(tokens[p].date, freq)]  # type: ignore[arg-type]
-        if unfit:
-            raise DataError(f"column {where} has {FREQUENCY_NAMES[freq]} (e.g. '{show(cells[explicit[freq][0]])}', "
-                            f"{_rows(explicit[freq], describe)}) and dates that are not the end of one "
-                            f"(e.g. '{show(cells[unfit[0]])}', {_rows(unfit, describe)}); use one frequency "
-                            "per panel", where=where)
+        freq = explicit[0]
+        unfit = np.zeros(len(tokens), dtype=bool)
+        unfit[[k for k in dates if not _fits(tokens[k].date, freq)]] = True  # type: ignore[arg-type]
+        if unfit.any():
+            raise DataError(f"column {column} has {FREQUENCY_NAMES[freq]} (e.g. '{example(kinds == freq)}', "
+                            f"{_rows(rows_of(kinds == freq), describe)}) and dates that are not the end of one "
+                            f"(e.g. '{example(unfit)}', {_rows(rows_of(unfit), describe)}); use one frequency "
+                            "per panel", where=source or column)
     else:
-        freq = next(f for f in FREQUENCIES if all(_fits(tokens[p].date, f) for p in dates))  # type: ignore[arg-type]
-        if frequency is not None and frequency != freq and \
-                all(_fits(tokens[p].date, frequency) for p in dates):  # type: ignore[arg-type]
-            freq = frequency
+        fits = {f: all(_fits(tokens[k].date, f) for k in dates) for f in FREQUENCIES}  # type: ignore[arg-type]
+        freq = frequency if frequency is not None and fits[frequency] else next(f for f in FREQUENCIES if fits[f])
     if frequency is not None and freq != frequency:
-        raise DataError(f"column {where} holds {FREQUENCY_NAMES[freq]} (e.g. '{show(cells[0])}'); expected "
-                        f"{FREQUENCY_NAMES[frequency]}", where=where)
-    labels = [tok.label if tok.freq != "date" else _label(tok.date, freq)  # type: ignore[arg-type]
-              for tok in tokens]
-    return Periods(labels, freq)
+        raise DataError(f"column {column} holds {FREQUENCY_NAMES[freq]} (e.g. '{show(uniques[0])}'); expected "
+                        f"{FREQUENCY_NAMES[frequency]}", where=source or column)
+    labels = [t.label if t.freq != "date" else _label(t.date, freq) for t in tokens]  # type: ignore[arg-type]
+    return Periods([labels[c] for c in codes], freq)
 
 
-def _mixed_message(explicit: dict[str, list[int]], cells: list[Any], describe: Callable[[int], str],
-                   where: str) -> str:
-    parts = [f"{FREQUENCY_NAMES[f]} (e.g. '{show(cells[rows[0]])}', {_rows(rows, describe)})"
-             for f, rows in sorted(explicit.items(), key=lambda kv: FREQUENCIES.index(kv[0]))]
-    return f"column {where} mixes frequencies: {' and '.join(parts)}; use one frequency per panel"
+def _at(source: str | None, row: str) -> str:
+    return f"{source} {row}" if source else row
 
 
-def period_label(value: Any, *, where: str = "period") -> int | str:
-    """The canonical label of one period (a date becomes a day; see :func:`parse_periods`).
+def period_label(value: Any, *, frequency: str | None = None, where: str = "period") -> int | str:
+    """The canonical label of one period; a date takes ``frequency`` (default: the coarsest it fits).
 
     Examples
     --------
     >>> period_label("2021年第三季度"), period_label(2021.0), period_label("2021/03")
     ('2021Q3', 2021, '2021-03')
+    >>> period_label(pd.Timestamp("2021-12-31"), frequency="quarter")
+    '2021Q4'
     """
-    return parse_periods([value], where=where, describe=lambda _: where).labels[0]
+    return parse_periods([value], column=where, describe=lambda _: where, frequency=frequency).labels[0]
 
 
 def to_pandas(label: int | str, frequency: str) -> pd.Period:

@@ -49,7 +49,7 @@ def run_warning(*, system: str | Path | None = None, data: str | Path | pd.DataF
             raise ConfigError("a monitor panel is needed with --system", where="--data")
         sys_obj = load_system(system)
         raw = data if isinstance(data, pd.DataFrame) else read_table(data)
-        panel = build_panel(raw, [i.id for i in sys_obj.tree.indicators])
+        panel = build_panel(raw, sys_obj.tree.indicators)
         frame = panel.keys.rename(columns={"region": "entity"}).assign(
             **{c: panel.values[:, k] for k, c in enumerate(panel.columns)})
         frame = frame.astype({"entity": str, "period": str})  # events files name periods as text
