@@ -304,11 +304,11 @@ def _finish(df: pd.DataFrame, layout: _Layout, names: list[str | None], rows: np
     units = {names[j]: u for j, u in layout.units.items() if j < len(names) and names[j] is not None}
     meta = {label: {names[j]: show(v) for j, v in values.items() if j < len(names) and names[j] is not None}
             for label, values in layout.meta.items()}
-    first = df.columns[0] if len(df.columns) else None
-    if first is not None and normalise(first) in DATE_COLUMN_HEADERS and len(df):
-        sample = df[first].head(20)
-        if sum(parse_token(v) is not None for v in sample) >= max(1, 0.8 * len(sample)):
-            df = df.rename(columns={first: "日期"})  # Wind/Choice/iFinD: dates under 指标名称
+    for col in [c for c in df.columns if normalise(c) in DATE_COLUMN_HEADERS][:1]:
+        sample = df[col].dropna().head(20)
+        if len(sample) and "日期" not in df.columns and \
+                sum(parse_token(v) is not None for v in sample) >= 0.8 * len(sample):
+            df = df.rename(columns={col: "日期"})  # Wind/Choice/iFinD: the dates stand under 指标名称
     df = df.reset_index(drop=True)
     df.attrs.update(source=source, rows=None if rows is None else RowNumbers(rows), units=units, meta=meta,
                     title=layout.title, footer=layout.footer, **extra)

@@ -221,6 +221,8 @@ def _label(d: dt.date, freq: str) -> int | str:
 def _rows(positions: np.ndarray, describe: Callable[[int], str], limit: int = 3) -> str:
     shown = [describe(int(p)) for p in positions[:limit]]
     more = len(positions) - limit
+    if len(shown) > 1 and all(s.startswith("row ") for s in shown):
+        shown = ["rows " + shown[0][4:], *(s[4:] for s in shown[1:])]
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
