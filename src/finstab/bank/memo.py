@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict
 
 from finstab.bank.screen import ScreenResult
 from finstab.bank.waterfall import WaterfallResult, absorb_losses
-from finstab.core.config import load_model
-from finstab.core.io import write_text
+from finstab.core.config import load_model, validate
+from finstab.core.io import read_fields, write_text
 from finstab.report.fonts import render_with_cjk
 
 
@@ -66,6 +66,9 @@ class MemoInputs(_Strict):
 
 
 def load_memo_inputs(path: str | Path) -> MemoInputs:
+    """The analyst's inputs: a YAML file, or the memo template (.xlsx/.csv: field, value rows)."""
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm", ".csv"):
+        return validate(MemoInputs, read_fields(path), str(path))
     return load_model(MemoInputs, path)
 
 

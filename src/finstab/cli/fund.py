@@ -49,13 +49,15 @@ def plan_command(
     rules: Path | None = typer.Option(None, "--rules", help="Financing rules YAML."),
     coverage: float = typer.Option(0.01, "--coverage", help="Share of the system's unexpected loss borne."),
     sims: int = typer.Option(2000, "--sims", help="Loss scenarios."),
+    contributors: Path | None = typer.Option(None, "--contributors", help="Contributors (template 'contributors'); "
+                                             "default: the sample bank panel's latest quarter."),
     out: Path | None = typer.Option(None, "--out", help="Write the levy schedule (Excel) here."),
 ) -> None:
     """Risk-based levies, reserve path, relending bridge, central and provincial layers."""
     from finstab.pipelines import run_financing_plan
 
     run = run_financing_plan(target=target, years=years, bond_yield=bond_yield, rules=rules,
-                             coverage=coverage, n_sims=sims)
+                             coverage=coverage, n_sims=sims, contributors=contributors)
     plan = run.plan
     console.print(plan.summary())
     console.print(rich_table(plan.by_bucket(), "Levies by risk bucket, year 1", digits=6))

@@ -13,6 +13,7 @@ from finstab.cli.contagion import contagion_command
 from finstab.cli.fund import fund_app
 from finstab.cli.runs import report_command, runs_app
 from finstab.cli.serve import serve_command
+from finstab.cli.template import template_command
 from finstab.cli.warn import warn_command
 from finstab.core.errors import ConfigError
 
@@ -28,6 +29,7 @@ app.command("warn")(warn_command)
 app.add_typer(runs_app, name="runs")
 app.command("report")(report_command)
 app.command("serve")(serve_command)
+app.command("template")(template_command)
 
 
 def _grade_styles(system, lang: str) -> dict[str, dict[str, str]]:

@@ -148,11 +148,19 @@ def find_keys(columns: Iterable[Any], role: str) -> list[Any]:
     --------
     >>> find_keys(["地区", "年份", "不良贷款率(%)"], "period")
     ['年份']
-    >>> find_keys(["Region ", "DATE"], "region"), find_keys(["Region ", "DATE"], "period")
-    (['Region '], ['DATE'])
+    >>> find_keys(["Region ", "DATE"], "region"), find_keys(["地区 region", "期间 period"], "period")
+    (['Region '], ['期间 period'])
     """
     keys = _role_keys(KEY_ALIASES[role])
-    return [c for c in columns if any(v in keys for v in _variants(c))]
+    return [c for c in columns if _named(c, keys)]
+
+
+def _named(column: Any, keys: set[str]) -> bool:
+    """The header, or every word of a bilingual header (``地区 region``), is one of ``keys``."""
+    if any(v in keys for v in _variants(column)):
+        return True
+    words = split_unit(column)[0].split()
+    return len(words) > 1 and all(normalise(w) in keys for w in words)
 
 
 def find_key(columns: Iterable[Any], role: str, *, where: str = "data") -> Any | None:
@@ -165,8 +173,7 @@ def find_key(columns: Iterable[Any], role: str, *, where: str = "data") -> Any |
 
 def is_named(column: Any, names: Iterable[str]) -> bool:
     """Whether ``column`` goes by one of ``names``."""
-    keys = _role_keys(names)
-    return any(v in keys for v in _variants(column))
+    return _named(column, _role_keys(names))
 
 
 # --------------------------------------------------------------------------- column specs

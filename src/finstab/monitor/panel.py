@@ -136,8 +136,13 @@ def _key_column(df: pd.DataFrame, name: str, roles: Sequence[str], kind: str, lo
                       f"({kind}=...)", where=_source(df), fatal=True)
     examples = ", ".join(KEY_ALIASES[roles[0]][:6]) if roles else name
     log.error("key", f"missing column(s) '{name}' (a {kind} column such as {examples}); found "
-              f"{', '.join(map(str, df.columns))}", where=_source(df), fatal=True)
+              f"{_listing(df.columns)}", where=_source(df), fatal=True)
     return None
+
+
+def _listing(columns: Sequence[Any], limit: int = 8) -> str:
+    shown = ", ".join(map(str, list(columns)[:limit]))
+    return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
 
 
 def _period_columns(df: pd.DataFrame, name: str, log: _Log, taken: Sequence[Any]) -> list[Any]:
@@ -296,16 +301,22 @@ def _check_units(spec: ColumnSpec, item: Any, column: Any, file_unit: str | None
     scale = _scale(item)
     if not finite.size or scale is None:
         return
-    reach = max(abs(scale[0]), abs(scale[1]))
+    lo, hi = scale
+    margin = 0.2 * (hi - lo)
+    outside = bool(np.all((finite < lo) | (finite > hi)))
     biggest = float(np.max(np.abs(finite)))
-    if declared == "%" and reach >= 5 and biggest <= 1:
+
+    def fit(factor: float) -> float:
+        return float(np.mean((finite * factor >= lo - margin) & (finite * factor <= hi + margin)))
+
+    if declared == "%" and biggest <= 1 and outside and fit(100) >= 0.8:
         detail = (f"every value of {spec.label()} lies between -1 and 1 (largest {biggest:g}) but it is measured "
                   f"in % on a scale of {scale[0]:g} to {scale[1]:g}: decimals such as 0.018 for 1.8 %? If so, "
                   "multiply the column by 100")
         log.add("unit", "warning", detail, where=where, indicator=spec.id, column=column,
                 treatment="values taken as they are")
         warn(f"{where}: {detail}", DataQualityWarning)
-    elif declared in ("decimal", "ratio") and reach <= 1 and float(np.min(np.abs(finite))) > 1.5:
+    elif declared in ("decimal", "ratio") and outside and biggest > 1.5 and fit(0.01) >= 0.8:
         detail = (f"every value of {spec.label()} is above 1.5 (smallest {float(np.min(np.abs(finite))):g}) but it "
                   f"is measured as a {declared} on a scale of {scale[0]:g} to {scale[1]:g}: percentages? If so, "
                   "divide the column by 100")

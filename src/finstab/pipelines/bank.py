@@ -8,6 +8,7 @@ import pandas as pd
 
 from finstab.bank import CalibrationResult, ScreenResult, calibrate_threshold, load_in_params, read_bank_panel, screen
 from finstab.bank.memo import Memo, build_memo, load_memo_inputs
+from finstab.core.columns import canonical_table
 from finstab.core.errors import ConfigError
 from finstab.core.io import read_table
 from finstab.core.validate import require_columns
@@ -22,7 +23,7 @@ def run_bank_screen(data: str | Path | pd.DataFrame, *, params: str | Path | Non
     result = screen(panel, p, threshold)
     if failures is None:
         return result, None
-    f = read_table(failures)
+    f = canonical_table(read_table(failures), "failures")
     require_columns(f.columns, ["bank", "failure_quarter"], f.attrs.get("source", "failures"))
     cal = calibrate_threshold(result.frame, dict(zip(f["bank"].astype(str), f["failure_quarter"], strict=True)),
                               penalty)

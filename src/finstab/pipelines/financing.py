@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 
 from finstab.bank import read_bank_panel, screen
-from finstab.core.io import write_excel
+from finstab.core.columns import canonical_table
+from finstab.core.errors import DataError
+from finstab.core.io import describe_row, read_table, write_excel
 from finstab.core.provenance import Provenance, hash_frame, hash_object
 from finstab.fund.financing import (
     LevyPlan,
@@ -56,15 +58,32 @@ def bank_contributors(data: str | Path | pd.DataFrame | None = None) -> pd.DataF
     return out.reset_index(drop=True)
 
 
+def read_contributors(path: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """The analyst's contributors (the ``contributors`` template, or CSV/Excel with id, base, in[, dsib, type,
+    layer, source]); ``dsib`` written TRUE/FALSE, 是/否, 1/0 or yes/no."""
+    df = canonical_table(path if isinstance(path, pd.DataFrame) else read_table(path), "contributors")
+    if "dsib" in df:
+        flag = df["dsib"].map(lambda v: str(v).strip().casefold())
+        yes, no = {"true", "1", "1.0", "yes", "y", "是", "t"}, {"false", "0", "0.0", "no", "n", "否", "f", "", "nan", "none"}
+        bad = ~flag.isin(yes | no)
+        if bad.any():
+            pos = int(bad.to_numpy().nonzero()[0][0])
+            raise DataError(f"column dsib: '{df['dsib'].iloc[pos]}' is not TRUE or FALSE", where=describe_row(df, pos))
+        df["dsib"] = flag.isin(yes)
+    if "layer" in df:
+        df["layer"] = df["layer"].where(df["layer"].notna() & (df["layer"].astype(str).str.strip() != ""), None)
+    return df
+
+
 def run_financing_plan(*, target: float, years: int, bond_yield: float = 0.025, rules: str | Path | None = None,
-                       contributors: pd.DataFrame | None = None, fund_data: str | Path | None = None,
+                       contributors: str | Path | pd.DataFrame | None = None, fund_data: str | Path | None = None,
                        fund_year: int = 2020, n_sims: int = 2_000, horizon: int = 10, coverage: float = 0.01,
                        relending_rate: float = 0.0225, repay_years: int = 5, seed: int = 0) -> FinancingRun:
     """Levy plan to reach ``target``; reserve scenarios with system losses drawn to match the
     fund-sizing Monte Carlo (``coverage`` = share of the system's unexpected loss the fund
     bears); central and provincial layers from the fund sizes of ``fund_year``."""
     rule_obj = load_rules(rules)
-    contrib = contributors if contributors is not None else bank_contributors()
+    contrib = read_contributors(contributors) if contributors is not None else bank_contributors()
     contrib = contrib.assign(layer=assign_layers(contrib, rule_obj))  # rejects clashing explicit layers
     plan = plan_levies(contrib, target, years, bond_yield, rule_obj)
     sizing = run_fund_sizing(fund_data or sample_path("cca"), mc_year=fund_year, n_sims=20_000, seed=seed)

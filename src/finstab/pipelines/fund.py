@@ -8,10 +8,25 @@ from pathlib import Path
 import pandas as pd
 
 from finstab.core.errors import ConfigError, DataError
+from finstab.core.columns import canonical_table
 from finstab.core.io import read_table
 from finstab.core.provenance import Provenance, hash_frame, hash_object
 from finstab.fund.sectors import compile_cca, load_conventions
 from finstab.fund.sizing import FundSizing, size_funds, system_monte_carlo
+
+
+def read_cca_inputs(data: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Balance sheets and market inputs: ``balance_sheets.csv`` and ``market.csv`` in a folder, or the
+    ``cca`` template (a workbook with sheets ``balance_sheets`` and ``market``)."""
+    folder = Path(data)
+    if folder.is_file() and folder.suffix.lower() in (".xlsx", ".xlsm"):
+        bs, mk = read_table(folder, table="balance_sheets"), read_table(folder, table="market")
+    elif not folder.is_dir():
+        raise DataError("not a folder with balance_sheets.csv and market.csv, nor a workbook with those sheets",
+                        where=str(folder))
+    else:
+        bs, mk = read_table(folder / "balance_sheets.csv"), read_table(folder / "market.csv")
+    return canonical_table(bs, "balance_sheets"), canonical_table(mk, "market")
 
 
 def run_fund_sizing(data_dir: str | Path, *, alpha: float = 0.05, tier_method: str = "quantile",
@@ -20,10 +35,7 @@ def run_fund_sizing(data_dir: str | Path, *, alpha: float = 0.05, tier_method: s
     """Read ``balance_sheets.csv`` and ``market.csv`` from a folder, compile the CCA table,
     size the funds; optionally simulate ``mc_year`` (locally, or on dask: ``scheduler`` is
     ``"local"`` for a LocalCluster or a scheduler address)."""
-    folder = Path(data_dir)
-    if not folder.is_dir():
-        raise DataError("not a folder with balance_sheets.csv and market.csv", where=str(folder))
-    bs, mk = read_table(folder / "balance_sheets.csv"), read_table(folder / "market.csv")
+    bs, mk = read_cca_inputs(data_dir)
     conv = load_conventions(conventions)
     cca = compile_cca(bs, mk, conv)
     notes = tuple(sorted({*bs.get("source", pd.Series(dtype=str)).dropna().astype(str),

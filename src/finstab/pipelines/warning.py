@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from finstab.bank import read_bank_panel, screen
+from finstab.core.columns import canonical_table
 from finstab.core.errors import ConfigError
 from finstab.core.io import read_table
+from finstab.core.periods import period_label
 from finstab.core.validate import require_columns
 from finstab.early_warning import SignalResult, evaluate_signal, klr_signals, pre_crisis_labels
 from finstab.monitor.panel import build_panel
@@ -27,7 +29,8 @@ class WarningRun:
 
 
 def _events(path: str | Path | pd.DataFrame, entity: str, period_col: str, as_period) -> dict:
-    ev = path if isinstance(path, pd.DataFrame) else read_table(path)
+    ev = canonical_table(path if isinstance(path, pd.DataFrame) else read_table(path),
+                         "events" if entity == "region" else "failures")
     require_columns(ev.columns, [entity, period_col], ev.attrs.get("source", "events"))
     return {str(k): as_period(v) for k, v in zip(ev[entity], ev[period_col], strict=True)}
 
@@ -53,7 +56,7 @@ def run_warning(*, system: str | Path | None = None, data: str | Path | pd.DataF
         frame = panel.keys.rename(columns={"region": "entity"}).assign(
             **{c: panel.values[:, k] for k, c in enumerate(panel.columns)})
         frame = frame.astype({"entity": str, "period": str})  # events files name periods as text
-        ev = _events(events, "region", "event_period", str)
+        ev = _events(events, "region", "event_period", lambda p: str(period_label(p, frequency=panel.frequency)))
         indicators = list(panel.columns)
         synthetic = any("synthetic" in n for n in panel.notes)
         directions = {i.id: 1 if i.type == "negative" else -1 for i in sys_obj.tree.indicators}
