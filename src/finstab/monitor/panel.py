@@ -233,7 +233,7 @@ def _numbers(df: pd.DataFrame, col: Any, spec: ColumnSpec, log: _Log, keys: tupl
     failed = np.zeros(len(raw), dtype=bool)
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         return raw.to_numpy(dtype=float, na_value=np.nan), failed
-    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
     bad = np.flatnonzero(np.isnan(num) & raw.notna().to_numpy())
     percent = canonical_unit(spec.unit) == "%"
     for pos in bad:
