@@ -42,7 +42,7 @@ def test_a_name_with_its_own_brackets():
 
 
 def test_two_columns_for_one_indicator_is_an_error():
-    with pytest.raises(DataError, match="columns 不良贷款率 and NPL ratio \\(%\\) both hold 不良贷款率 \\(npl_ratio\\)"):
+    with pytest.raises(DataError, match=r"columns 不良贷款率 and NPL ratio \(%\) both hold 不良贷款率 \(npl_ratio\)"):
         match_columns(["不良贷款率", "NPL ratio (%)"], [NPL], where="f.csv")
 
 

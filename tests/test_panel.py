@@ -148,7 +148,8 @@ def test_data_quality_lists_every_problem_at_once(tmp_path):
     q = data_quality(read_table(f), INDS, missing="error")
     found = sorted(zip(q["check"], q["where"].str.replace(str(f), "bad.csv"), strict=True))
     assert found == [("blank_key", "bad.csv row 3"), ("ignored_column", "bad.csv"),
-                     ("missing", "bad.csv row 4, column 不良贷款率"), ("non_numeric", "bad.csv row 2, column 资产利润率")]
+                     ("missing", "bad.csv row 4, column 不良贷款率"),
+                     ("non_numeric", "bad.csv row 2, column 资产利润率")]
     assert build_panel(read_table(sample_path("themes/small_banks.csv")), INDS).quality.empty
 
 

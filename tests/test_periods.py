@@ -64,7 +64,7 @@ def test_bad_cells_are_named_with_their_row(cell, text):
 
 def test_required_frequency():
     assert parse_periods([dt.date(2021, 12, 31)], frequency="quarter").labels == ["2021Q4"]
-    with pytest.raises(DataError, match="holds years .* expected quarters"):
+    with pytest.raises(DataError, match=r"holds years .* expected quarters"):
         parse_periods([2021], frequency="quarter")
 
 

@@ -64,7 +64,8 @@ def read_contributors(path: str | Path | pd.DataFrame) -> pd.DataFrame:
     df = canonical_table(path if isinstance(path, pd.DataFrame) else read_table(path), "contributors")
     if "dsib" in df:
         flag = df["dsib"].map(lambda v: str(v).strip().casefold())
-        yes, no = {"true", "1", "1.0", "yes", "y", "是", "t"}, {"false", "0", "0.0", "no", "n", "否", "f", "", "nan", "none"}
+        yes = {"true", "1", "1.0", "yes", "y", "是", "t"}
+        no = {"false", "0", "0.0", "no", "n", "否", "f", "", "nan", "none"}
         bad = ~flag.isin(yes | no)
         if bad.any():
             pos = int(bad.to_numpy().nonzero()[0][0])

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from finstab.core.errors import ConfigError, DataError
 from finstab.core.columns import canonical_table
+from finstab.core.errors import ConfigError, DataError
 from finstab.core.io import read_table
 from finstab.core.provenance import Provenance, hash_frame, hash_object
 from finstab.fund.sectors import compile_cca, load_conventions

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from finstab.core.errors import ConfigError, DataError, FinstabError
 from finstab.core.columns import ColumnSpec, canonical_columns
+from finstab.core.errors import ConfigError, DataError, FinstabError
 from finstab.core.io import read_table
 from finstab.core.validate import require_columns
 from finstab.mcda.fce import membership_from_votes

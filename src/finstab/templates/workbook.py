@@ -362,11 +362,12 @@ def _instructions(ws: Any, kind: str, sheets: Sequence[Sheet]) -> None:
         [f"finstab 输入模板：{zh}", f"finstab input template: {en}"],
         [],
         ["填写方法", "How to fill it in"],
-        ["在数据表中逐行填写；黄色的两行是示例，请替换或删除。", "Fill the data sheet row by row; the two yellow rows are "
-         "samples: replace or delete them."],
-        ["不要改动表头（可以在表头后加括号注明单位，如“不良贷款率(%)”）。", "Keep the header row (a unit in brackets after "
-         "a header, like 'NPL ratio (%)', is fine)."],
-        ["数值只填数字，不带单位；空单元格表示缺失。", "Numbers only, without units; an empty cell is a missing value."],
+        ["在数据表中逐行填写；黄色的两行是示例，请替换或删除。",
+         "Fill the data sheet row by row; the two yellow rows are samples: replace or delete them."],
+        ["不要改动表头（可以在表头后加括号注明单位，如“不良贷款率(%)”）。",
+         "Keep the header row (a unit in brackets after a header, like 'NPL ratio (%)', is fine)."],
+        ["数值只填数字，不带单位；空单元格表示缺失。",
+         "Numbers only, without units; an empty cell is a missing value."],
         ["可以另存为 CSV（UTF-8 或 GBK 均可）。", "You may save a sheet as CSV (UTF-8 or GBK)."],
         [f"读取命令：{command}", f"Read with: {command}"],
         [],
