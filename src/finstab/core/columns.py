@@ -401,7 +401,8 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
            note_zh="如 2021Q3", note_en="like 2021Q3", aliases=("失败季度", "风险暴露季度", "季度", "quarter")),
     ),
     "events": (
-        _REGION,
+        _c("region", "地区", "region", kind="text", samples=("示例区 Sample district", "示例县 Sample county"),
+           aliases=KEY_ALIASES["region"][1:]),
         _c("event_period", "事件期间", "event period", kind="period", samples=(2021, 2023),
            note_zh="与面板同一频率：2021、2021Q1 或 2021-03", note_en="same frequency as the panel",
            aliases=("事件时间", "危机期间", "event date")),
