@@ -68,7 +68,7 @@ def test_monitor_template_scores_its_samples(tmp_path, preset):
 
 def test_votes_template(books):
     system = load_system("guangxi")
-    panel, membership = read_votes(books["votes"], system)
+    _, membership = read_votes(books["votes"], system)
     assert membership.shape == (1, len(system.tree.indicators), 4)
     np.testing.assert_allclose(membership[0, 0], [0, 0.1, 0.2, 0.7])  # 0, 1, 2, 7 of ten experts
     res = run_fce("guangxi", votes=books["votes"])
@@ -124,7 +124,7 @@ def test_bad_requests():
         write_template("votes", "x.xlsx", "zibo")
     with pytest.raises(ConfigError, match="a banks template does not depend on an indicator system"):
         write_template("banks", "x.xlsx", "zibo")
-    with pytest.raises(ConfigError, match="a template is an .xlsx workbook, not '.csv'"):
+    with pytest.raises(ConfigError, match=r"a template is an \.xlsx workbook, not '\.csv'"):
         write_template("banks", "x.csv")
 
 
