@@ -183,8 +183,10 @@ def _entities(df: pd.DataFrame, col: Any, log: _Log) -> tuple[pd.Series, np.ndar
     raw = df[col]
     if pd.api.types.is_float_dtype(raw) and raw.dropna().map(float.is_integer).all():
         text = raw.astype("Int64").astype(str).where(raw.notna(), "")
-    else:
-        text = raw.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else show(v))
+    else:  # name each distinct value once
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        names = np.array([show(v) for v in uniques] + [""], dtype=object)
+        text = pd.Series(names[codes], index=raw.index, dtype=object)
     blank = (text.str.len() == 0).to_numpy()
     for pos in np.flatnonzero(blank)[:100]:
         log.error("blank_key", f"column {col}: the region is empty; every row needs one", where=_at(df, int(pos)),
@@ -386,9 +388,9 @@ def _build(df: pd.DataFrame, indicators: Sequence[Any], entity: str, period: str
     periods = _periods(df, per_cols, log)
     labels = periods.as_series(df.index)
     if is_long:
-        keys, values, refused, locate, header = _long(df, specs, items, ind_col, val_col, regions, labels, log, missing)
+        keys, values, refused, locate, header = _long(df, specs, ind_col, val_col, regions, labels, log)
     else:
-        keys, values, refused, locate, header = _wide(df, specs, items, [*keys_taken, src_col], regions, labels, log)
+        keys, values, refused, locate, header = _wide(df, specs, [*keys_taken, src_col], regions, labels, log)
     _check_cells(keys, values, refused, specs, locate, log, missing, source)
     unit_col = next(iter(c for c in others if is_named(c, UNIT_NAMES)), None) if is_long else None
     for k, spec in enumerate(specs):
@@ -433,7 +435,7 @@ class _Headers(list):
     units: dict[str, str]
 
 
-def _wide(df: pd.DataFrame, specs: list[ColumnSpec], items: list[Any], taken: list[Any], regions: pd.Series,
+def _wide(df: pd.DataFrame, specs: list[ColumnSpec], taken: list[Any], regions: pd.Series,
           labels: pd.Series, log: _Log):
     source = _source(df)
     candidates = [c for c in df.columns if c not in taken and c is not None]
@@ -491,8 +493,8 @@ def _drop_duplicate_rows(df: pd.DataFrame, keys: pd.DataFrame, values: np.ndarra
     return keys[~drop].reset_index(drop=True), values[~drop], refused[~drop]
 
 
-def _long(df: pd.DataFrame, specs: list[ColumnSpec], items: list[Any], ind_col: Any, val_col: Any,
-          regions: pd.Series, labels: pd.Series, log: _Log, missing: str):
+def _long(df: pd.DataFrame, specs: list[ColumnSpec], ind_col: Any, val_col: Any, regions: pd.Series,
+          labels: pd.Series, log: _Log):
     source = _source(df)
     names = df[ind_col]
     blank = names.isna().to_numpy() | (names.astype(str).str.strip() == "").to_numpy()
