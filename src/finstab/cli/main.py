@@ -23,6 +23,7 @@ from finstab.cli.fund import fund_app
 from finstab.cli.runs import report_command, runs_app
 from finstab.cli.serve import serve_command
 from finstab.cli.spillover import spillover_command
+from finstab.cli.template import template_command
 from finstab.cli.warn import warn_command
 from finstab.core.errors import ConfigError
 
@@ -39,6 +40,7 @@ app.command("warn")(warn_command)
 app.add_typer(runs_app, name="runs")
 app.command("report")(report_command)
 app.command("serve")(serve_command)
+app.command("template")(template_command)
 
 
 @systems_app.command("list")

@@ -7,12 +7,27 @@ from pathlib import Path
 
 import pandas as pd
 
+from finstab.core.columns import canonical_table
 from finstab.core.errors import ConfigError, DataError
 from finstab.core.io import read_table
 from finstab.core.provenance import Provenance
 from finstab.core.warnings import collect
 from finstab.fund.sectors import compile_cca, load_conventions
 from finstab.fund.sizing import FundSizing, size_funds, system_monte_carlo
+
+
+def read_cca_inputs(data: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Balance sheets and market inputs: ``balance_sheets.csv`` and ``market.csv`` in a folder, or the
+    ``cca`` template (a workbook with sheets ``balance_sheets`` and ``market``)."""
+    folder = Path(data)
+    if folder.is_file() and folder.suffix.lower() in (".xlsx", ".xlsm"):
+        bs, mk = read_table(folder, table="balance_sheets"), read_table(folder, table="market")
+    elif not folder.is_dir():
+        raise DataError("not a folder with balance_sheets.csv and market.csv, nor a workbook with those sheets",
+                        where=str(folder))
+    else:
+        bs, mk = read_table(folder / "balance_sheets.csv"), read_table(folder / "market.csv")
+    return canonical_table(bs, "balance_sheets"), canonical_table(mk, "market")
 
 
 def run_fund_sizing(data_dir: str | Path | None = None, *, balance_sheets: pd.DataFrame | None = None,
@@ -36,12 +51,9 @@ def run_fund_sizing(data_dir: str | Path | None = None, *, balance_sheets: pd.Da
     if n_sims < 0:
         raise ConfigError(f"{n_sims}; expected a number of scenarios >= 0", where="n_sims")
     if data_dir is not None:
-        folder = Path(data_dir)
-        if not folder.is_dir():
-            raise DataError("not a folder with balance_sheets.csv and market.csv", where=str(folder))
-        bs, mk = read_table(folder / "balance_sheets.csv"), read_table(folder / "market.csv")
+        bs, mk = read_cca_inputs(data_dir)
     elif balance_sheets is not None and market is not None:
-        bs, mk = balance_sheets, market
+        bs, mk = canonical_table(balance_sheets, "balance_sheets"), canonical_table(market, "market")
     else:
         raise ConfigError("give a folder, or both the balance sheets and the market table", where="data_dir")
     conv = load_conventions(conventions)
