@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient  # noqa: E402
 from finstab.pipelines import run_monitor  # noqa: E402
 from finstab.samples import sample_path  # noqa: E402
 from finstab.store.database import Store  # noqa: E402
-from finstab.store.record import record  # noqa: E402
 from finstab.web.app import create_app  # noqa: E402
 
 ANALYST, READER = "analyst-token-0123456789", "reader-token-0123456789"
@@ -19,7 +18,7 @@ TOKENS = {ANALYST: "analyst", READER: "read"}
 @pytest.fixture
 def client(tmp_path):
     store = Store(tmp_path / "web.duckdb")
-    record(store, run_monitor("zibo", sample_path("zibo_sample.csv")), "zibo sample")
+    store.save(run_monitor("zibo", sample_path("zibo_sample.csv")), "zibo sample")
     return TestClient(create_app(store, TOKENS, max_upload_bytes=200_000), raise_server_exceptions=False)
 
 
@@ -57,7 +56,7 @@ def test_upload_run_and_download(client):
     from finstab.mcda.scoring import FIVE_GRADES
 
     ws = load_workbook(BytesIO(xlsx.content))["scores"]
-    grade_col = [c.value for c in ws[1]].index("grade") + 1
+    grade_col = [c.value for c in ws[1]].index("等级 grade") + 1
     cell = ws.cell(row=2, column=grade_col)
     colour = {g.name_zh: g.color for g in FIVE_GRADES}[cell.value]
     assert cell.fill.start_color.rgb.upper().endswith(colour.lstrip("#").upper())
@@ -121,7 +120,7 @@ def test_schemathesis_no_server_errors(tmp_path):
     from hypothesis import HealthCheck, given, settings
 
     store = Store(tmp_path / "st.duckdb")
-    record(store, run_monitor("zibo", sample_path("zibo_sample.csv")), "zibo sample")
+    store.save(run_monitor("zibo", sample_path("zibo_sample.csv")), "zibo sample")
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(store, TOKENS, max_upload_bytes=50_000))
     failures, calls = [], []
 

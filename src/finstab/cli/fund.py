@@ -18,7 +18,8 @@ from finstab.cli.common import (
     rich_table,
 )
 from finstab.core.errors import ConfigError
-from finstab.pipelines.financing import DEFAULT_COVERAGE, DEFAULT_SIMS
+from finstab.fund.defaults import COVERAGE as DEFAULT_COVERAGE
+from finstab.fund.defaults import SIMS as DEFAULT_SIMS
 
 fund_app = typer.Typer(no_args_is_help=True, help="Stability-fund sizing by contingent-claims analysis.")
 
@@ -90,7 +91,6 @@ def plan_command(
     lang: str = LangOption,
 ) -> None:
     """Risk-based levies, reserve path, relending bridge, central and provincial layers."""
-    from finstab.core.io import read_table
     from finstab.pipelines.financing import run_financing_plan
 
     runs = open_store(store, no_store)
@@ -101,7 +101,7 @@ def plan_command(
         if sizing.kind != "fund_sizing":
             raise ConfigError(f"run {from_run} is a {sizing.kind} run, not a fund sizing", where="--from-run")
     run = run_financing_plan(target=target, years=years, bond_yield=bond_yield, rules=rules, sizing=sizing,
-                             contributors=read_table(contributors) if contributors else None,
+                             contributors=contributors,
                              coverage=coverage, n_sims=sims)
     console.print(run.with_lang(lang).summary())
     console.print(rich_table(run.plan.by_bucket(), "Levies by risk bucket, year 1", digits=6))

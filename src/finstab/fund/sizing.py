@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from finstab.core.errors import InputError
-from finstab.core.labels import display_frame
 from finstab.core.provenance import Provenance
 from finstab.core.results import Result
 from finstab.core.validate import check_option
@@ -174,9 +173,6 @@ class FundSizing(Result):
             out["province"] = out["province"].map(province_names(self.lang)).fillna(out["province"])
         return out
 
-    def display_tables(self, *, bilingual: bool = False) -> dict[str, pd.DataFrame]:
-        return {n: display_frame(self.label(t), self.lang, bilingual=bilingual) for n, t in self.tables().items()}
-
     def summary(self) -> str:
         year = self.shown_year
         alloc = self.label(self.sector_allocation()).round(4).to_string(index=False)
@@ -186,7 +182,7 @@ class FundSizing(Result):
 
 def province_names(lang: str) -> dict[str, str]:
     """Province code -> name (the shipped list of the 31 provincial-level divisions)."""
-    from finstab.samples.cca import provinces
+    from finstab.configs import provinces
 
     p = provinces()
     return dict(zip(p["code"], p["name_zh" if lang == "zh" else "name_en"], strict=True))

@@ -142,7 +142,7 @@ class Monitor:
         """Score every indicator and node of every (region, period) row of ``data``."""
         tree = self.system.tree
         panel = data if isinstance(data, Panel) else build_panel(
-            data, [i.id for i in tree.indicators], entity=entity, period=period,
+            data, tree.indicators, entity=entity, period=period,
             missing="error" if self.missing == "error" else "allow")
         scores = self.score_indicators(panel.values)
         if self.method == "threshold":

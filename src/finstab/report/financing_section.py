@@ -15,13 +15,12 @@ def financing_section(run: FinancingPlan, lang: str = "zh") -> Section:
     sec = Section("financing", TITLE[lang], synthetic=run.provenance.synthetic)
     sec.text(plan.summary())
     r = plan.reserve
-    sec.image(bar_chart([str(y) for y in r["year"]], {"opening 期初": list(r["opening"]),
-                                                      "levies 缴费": list(r["levies"]),
-                                                      "income 投资收益": list(r["income"])},
-                        "储备积累路径 reserve path", stacked=True), alt="reserve path")
+    parts = {c: run.display(r[[c]]).columns[0] for c in ("opening", "levies", "income")}
+    sec.image(bar_chart([str(y) for y in r["year"]], {label: list(r[c]) for c, label in parts.items()},
+                        "储备积累路径" if lang == "zh" else "reserve path", stacked=True), alt="reserve path")
     for line in run.summary().splitlines()[1:3]:
         sec.text(line)
-    sec.table(run.scenarios, digits=2)
-    sec.table(plan.by_bucket(), digits=6)
+    sec.table(run.display(run.scenarios), digits=2)
+    sec.table(run.display(plan.by_bucket()), digits=6)
     sec.provenance.extend(run.footer().splitlines())
     return sec

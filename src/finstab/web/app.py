@@ -19,15 +19,13 @@ from pydantic import BaseModel
 
 import finstab
 from finstab.core.errors import FinstabError
-from finstab.core.io import read_table, write_excel
-from finstab.mcda.scoring import FIVE_GRADES
+from finstab.core.io import read_table
 from finstab.monitor.systems import available_presets, load_system
 from finstab.pipelines import run_monitor
 from finstab.report.fonts import cjk_font_path
 from finstab.report.html import render_report
 from finstab.report.stored import run_section
 from finstab.store.database import Store
-from finstab.store.record import record
 from finstab.web.auth import RANK, role_of
 
 COOKIE = "finstab_token"
@@ -73,7 +71,6 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
                max_upload_bytes: int = 5 * 1024 * 1024) -> FastAPI:
     """Build the app around a store and a token table ({token: role})."""
     st = store if isinstance(store, Store) else Store(store)
-    colours = grade_colours()
     tokens = dict(tokens or {})
     app = FastAPI(title="finstab", version=finstab.__version__,
                   description="Financial-stability analysis: runs, datasets and presets. "
@@ -134,7 +131,7 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
             result = run_monitor(load_system(req.preset), frame, method=req.method)
         except FinstabError as exc:
             raise HTTPException(422, str(exc)) from None
-        return record(st, result, f"{req.preset} ({req.method}) on dataset {req.dataset_id}",
+        return st.save(result, f"{req.preset} ({req.method}) on dataset {req.dataset_id}",
                       dataset_id=req.dataset_id)
 
     # ---------------------------------------------------------------- pages
@@ -194,23 +191,24 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
         return RedirectResponse(f"/runs/{rid}", status_code=303)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
-    def run_detail_page(request: Request, role: Reader, run_id: str):
+    def run_detail_page(request: Request, role: Reader, run_id: str, lang: Literal["zh", "en"] = "zh"):
         stored = get_run(run_id)
+        result = stored.result().with_lang(lang)
         chosen = {k: v for k, v in request.query_params.items() if k in DRILL_COLUMNS and v}
         filters = {}
-        for table in stored.tables.values():
+        for table in result.tables().values():
             for col in DRILL_COLUMNS:
                 if col in table.columns and table[col].nunique() > 1:
                     filters.setdefault(col, set()).update(map(str, table[col].unique()))
         tables = {}
-        for name, table in stored.tables.items():
+        for name, table in result.tables().items():
             for col, value in chosen.items():
                 if col in table.columns:
                     table = table[table[col].astype(str) == value]
             if {"score", "global_weight"} <= set(table.columns):  # contribution to the total in points
                 table = table.assign(points=table["score"] * table["global_weight"])
             tables[name] = table
-        html = [(name, t.head(200).round(4).to_html(index=False, border=0, na_rep="", classes="data",
+        html = [(name, result.display(t.head(200)).round(4).to_html(index=False, border=0, na_rep="", classes="data",
                                                      table_id=f"table-{name}"))
                 for name, t in tables.items()]
         options = [(col, sorted(values)[:500], chosen.get(col, "")) for col, values in filters.items()]
@@ -219,12 +217,10 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
     @app.get("/runs/{run_id}/excel", tags=["runs"], summary="Download a run as a formatted Excel workbook",
              response_class=Response, responses={200: {"content": {
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-    def run_excel(run_id: str, role: Reader):
+    def run_excel(run_id: str, role: Reader, lang: Literal["zh", "en"] = "zh"):
         stored = get_run(run_id)
         with tempfile.TemporaryDirectory() as tmp:
-            path = write_excel({k[:31]: v for k, v in stored.tables.items()}, Path(tmp) / "run.xlsx",
-                               fills={"grade": colours})
-            data = path.read_bytes()
+            data = stored.result().with_lang(lang).to_excel(Path(tmp) / "run.xlsx").read_bytes()
         return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="finstab_{stored.meta["id"]}.xlsx"'})
 
@@ -232,7 +228,8 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
              response_class=HTMLResponse)
     def run_report(run_id: str, role: Reader, lang: Literal["zh", "en"] = "zh"):
         stored = get_run(run_id)
-        return HTMLResponse(render_report(f"finstab run {stored.meta['id']}", [run_section(stored, lang)], lang))
+        section = run_section(stored, lang)
+        return HTMLResponse(render_report(section.title, [section], lang))
 
     # ---------------------------------------------------------------- JSON API
     @app.get("/api/presets", tags=["systems"], response_model=list[str])
@@ -267,12 +264,6 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
         return st.runs().set_index("id").loc[rid].to_dict() | {"id": rid}
 
     return app
-
-
-def grade_colours() -> dict[str, str]:
-    """Grade name (zh and en) -> colour, from the five-grade scale and every preset's grades."""
-    scales = [FIVE_GRADES, *(load_system(name).grade_scale for name in available_presets())]
-    return {name: g.color for scale in scales for g in scale for name in (g.name_zh, g.name_en)}
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
