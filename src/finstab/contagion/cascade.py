@@ -42,10 +42,10 @@ class CascadeResult(Result):
     lgd: float
     nodes: tuple[Any, ...] = ()
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not self.nodes:
-            object.__setattr__(self, "nodes", tuple(range(len(self.failed_round))))
+    @property
+    def node_ids(self) -> list[Any]:
+        """Node ids: ``nodes`` when given, else positions 0..n-1."""
+        return list(self.nodes) if self.nodes else list(range(len(self.failed_round)))
 
     @property
     def failed(self) -> np.ndarray:
@@ -54,10 +54,11 @@ class CascadeResult(Result):
 
     def round_labels(self) -> list[list[Any]]:
         """Who failed in each round, as node ids."""
-        return [[self.nodes[i] for i in r] for r in self.rounds]
+        ids = self.node_ids
+        return [[ids[i] for i in r] for r in self.rounds]
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"cascade": pd.DataFrame({"node": list(self.nodes), "failed_round": self.failed_round,
+        return {"cascade": pd.DataFrame({"node": self.node_ids, "failed_round": self.failed_round,
                                          "failed": self.failed, "loss": self.losses, "buffer": self.buffers})}
 
     def config(self) -> dict[str, Any]:

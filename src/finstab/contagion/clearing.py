@@ -95,10 +95,10 @@ class ClearingResult(Result):
     converged: bool = True
     receipts: np.ndarray = field(default_factory=lambda: np.empty(0))
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not self.nodes:
-            object.__setattr__(self, "nodes", tuple(range(len(self.payments))))
+    @property
+    def node_ids(self) -> list[Any]:
+        """Node ids: ``nodes`` when given, else positions 0..n-1."""
+        return list(self.nodes) if self.nodes else list(range(len(self.payments)))
 
     @property
     def shortfall(self) -> np.ndarray:
@@ -106,7 +106,7 @@ class ClearingResult(Result):
         return self.obligations - self.payments
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        main = pd.DataFrame({"node": list(self.nodes), "payment": self.payments, "obligation": self.obligations,
+        main = pd.DataFrame({"node": self.node_ids, "payment": self.payments, "obligation": self.obligations,
                              "shortfall": self.shortfall, "defaulted": self.defaulted,
                              "net_worth": self.net_worth, "external_paid": self.external_paid})
         if len(self.receipts) == len(self.payments):
@@ -252,8 +252,9 @@ class _Receipts:
     """What every bank receives, ``Pi^T p``, kept up to date as the defaulted banks' payments fall.
 
     While the defaulted banks hold a small share of the entries, only their rows of ``Pi`` are
-    used (the change of receipts is ``Pi_D^T delta``); past half of the entries, one transposed
-    copy of ``Pi`` is made and receipts are recomputed in full, as a plain Picard step would.
+    used (the change of receipts is ``Pi_D^T delta``); past a third of the entries, receipts are
+    recomputed in full, as a plain Picard step would (through the transpose's column layout,
+    which costs no copy).
     """
 
     def __init__(self, pi: sp.csr_matrix, p: np.ndarray) -> None:
@@ -262,17 +263,18 @@ class _Receipts:
         self.blocks: list[sp.csr_matrix] = []  # their rows of pi
         self.transposed: list[Any] = []  # CSC views of the blocks' transposes
         self.nnz = 0
-        self.pi_t: sp.csr_matrix | None = None  # full transposed copy, once most entries are defaulted rows
-        self.value = pi.T @ p
+        self.pi_t = pi.T  # CSC view of the transpose: full products without a copy
+        self.full = False  # True once most entries are defaulted rows
+        self.value = self.pi_t @ p
 
     def add(self, new: np.ndarray) -> None:
         self.idx = np.concatenate([self.idx, new])
-        if self.pi_t is not None:
+        if self.full:
             return
         block = self.pi[new]
         self.nnz += block.nnz
-        if self.nnz > self.pi.nnz // 2:
-            self.pi_t = self.pi.T.tocsr()
+        if self.nnz > self.pi.nnz // 3:
+            self.full = True
             self.blocks, self.transposed = [], []
             return
         self.blocks.append(block)
@@ -289,7 +291,7 @@ class _Receipts:
 
     def update(self, p: np.ndarray, delta: np.ndarray) -> None:
         """Receipts after payments changed by ``delta`` (zero outside the defaulted banks; ``p`` is new)."""
-        if self.pi_t is not None:
+        if self.full:
             self.value = self.pi_t @ p
             return
         delta = delta[self.idx]
@@ -300,7 +302,7 @@ class _Receipts:
 
     def exact(self, p: np.ndarray) -> np.ndarray:
         """Receipts recomputed from scratch (no accumulated rounding)."""
-        self.value = self.pi.T @ p if self.pi_t is None else self.pi_t @ p
+        self.value = self.pi_t @ p
         return self.value
 
 
@@ -308,24 +310,23 @@ class _Block:
     """``B = beta Pi_DD^T`` on the defaulted banks ``D = rec.idx``: products, row sums, sub-blocks.
 
     While the receipts keep the defaulted rows, ``B`` is extracted from them (cheap); once they
-    use the full transposed copy, products go through it with the other banks masked out, so
-    nothing is extracted unless a small dense solve or the closed-class check needs it.
+    recompute receipts in full, products go through the full transpose with the other banks
+    masked out, so nothing is extracted unless a small dense solve or the closed-class check
+    needs it.
     """
 
     def __init__(self, rec: _Receipts, beta: float) -> None:
         self.rec, self.beta, self.d = rec, beta, rec.idx
         self.m = self.d.size
         self._explicit: Any = None
-        if rec.pi_t is None:
+        if not rec.full:
             self._explicit = rec.rows()[:, self.d].T  # CSC: [a, b] = pi[d_b, d_a]
             if beta != 1.0:
                 self._explicit = beta * self._explicit
 
     def explicit(self) -> Any:
         if self._explicit is None:
-            pt = self.rec.pi_t
-            assert pt is not None
-            self._explicit = pt[self.d][:, self.d]
+            self._explicit = self.rec.pi[self.d][:, self.d].T
             if self.beta != 1.0:
                 self._explicit = self.beta * self._explicit
         return self._explicit
@@ -339,7 +340,6 @@ class _Block:
             full[j] = x
             return (self._explicit @ full)[j]
         pt = self.rec.pi_t
-        assert pt is not None
         v = np.zeros(pt.shape[0])
         v[self.d if j is None else self.d[j]] = x
         out = (pt @ v)[self.d if j is None else self.d[j]]
@@ -373,21 +373,23 @@ def _greatest_clearing(pi: sp.csr_matrix, e: np.ndarray, s: np.ndarray, pbar: np
     n = len(pbar)
     p = pbar.copy()
     rec = _Receipts(pi, p)
-    defaulted = np.zeros(n, dtype=bool)
     scale = max(float(pbar.max(initial=0.0)), float(e.max(initial=0.0)), float(s.max(initial=0.0)))
     if scale == 0:
-        return p, rec.value, defaulted, 0, True
+        return p, rec.value, np.zeros(n, dtype=bool), 0, True
     atol = tol * scale
     eps = 1e-13 * scale  # rounding allowance at the solvency boundary
     base = alpha * e - s
     es, floor = e - s, pbar - eps
     plain = alpha == 1.0 and beta == 1.0  # then a defaulted bank pays max(0, assets)
-    rounds, stable, refined_at, prev_step = 0, 0, -1, math.inf
+    floored = bool(s.any())  # senior external debt: assets can be negative
+    rounds, stable, refined_at, prev_step, seen_defaults = 0, 0, -1, math.inf, -1
     picard, wasted, next_try = 0, 0, 0
     converged = True
 
     def refine(budget: int) -> bool:
         nonlocal refined_at, rounds, wasted, next_try
+        if rec.full:  # the default set is read off the receipts
+            rec.idx = np.flatnonzero(es + rec.value < floor)
         d = rec.idx
         refined_at = d.size
         x, used = _refine(_Block(rec, beta), p[d], base[d] + beta * rec.value[d], eps, atol, budget)
@@ -402,48 +404,62 @@ def _greatest_clearing(pi: sp.csr_matrix, e: np.ndarray, s: np.ndarray, pbar: np
         rounds += 1
         return True
 
-    # preallocated work vectors: once many banks default the loop is a product plus a few passes
+    # Preallocated work vectors and no masked operations (they cost ten times a plain pass):
+    # defaulted banks get a floor of -inf (never "new" again), solvent ones a cap of +inf
+    # (min(p, +inf) keeps their pbar). Once receipts are recomputed in full and there are no
+    # costs, a step is exactly a plain Picard step, min(pbar, max(0, assets)), and the default
+    # set is read off the receipts when needed.
     assets, value, target, delta = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    fresh, solvent = np.empty(n, dtype=bool), np.ones(n, dtype=bool)
+    fresh = np.empty(n, dtype=bool)
+    floor_now, cap = floor.copy(), np.full(n, np.inf)
+    defaulted = np.zeros(n, dtype=bool)
+    empty = np.empty(0, dtype=np.int64)
     while True:
         np.add(es, rec.value, out=assets)
-        np.less(assets, floor, out=fresh)
-        fresh &= solvent
-        new = np.flatnonzero(fresh) if fresh.any() else np.empty(0, dtype=np.int64)
-        if new.size:
-            defaulted[new] = True
-            solvent[new] = False
-            rec.add(new)
-            stable = 0
+        lean = plain and rec.full
+        if lean:
+            new = empty
+            if floored:
+                np.maximum(assets, 0.0, out=target)
+                np.minimum(target, pbar, out=target)
+            else:  # pari passu without costs: assets are never negative
+                np.minimum(assets, pbar, out=target)
         else:
-            stable += 1
-        d = rec.idx
-        if d.size == 0:
-            break
-        # full-length vectors: cheaper than gathers once many banks default, and never the bottleneck
-        if plain:
-            np.maximum(assets, 0.0, out=target)
-        else:
-            np.multiply(rec.value, beta, out=value)
-            value += base
-            np.maximum(value, 0.0, out=target)
-        np.minimum(target, p, out=target)
-        if d.size < n:
-            np.copyto(target, p, where=solvent)
+            np.less(assets, floor_now, out=fresh)
+            new = np.flatnonzero(fresh) if fresh.any() else empty
+            if new.size:
+                defaulted[new] = True
+                floor_now[new], cap[new] = -np.inf, 0.0
+                rec.add(new)
+                stable = 0
+            else:
+                stable += 1
+            if rec.idx.size == 0:
+                break
+            if plain:
+                np.maximum(assets, 0.0, out=target)
+            else:
+                np.multiply(rec.value, beta, out=value)
+                value += base
+                np.maximum(value, 0.0, out=target)
+            target += cap
+            np.minimum(target, p, out=target)
         np.subtract(target, p, out=delta)
         step = float(-delta.min())
-        may_refine = wasted <= max(picard, 4 * REFINE_AFTER) // 10
-        ratio = min(step / prev_step, 1.0) if 0 < prev_step < math.inf and stable >= 2 else 0.0
-        if new.size == 0 and step <= atol:
+        if step <= atol and new.size == 0:
             # Picard has stopped; when it was very slow its limit may still be far (error up to
             # step * ratio / (1 - ratio)): solve the default set exactly if that is affordable
+            ratio = min(step / prev_step, 1.0) if 0 < prev_step < math.inf and (lean or stable >= 2) else 0.0
             slow = ratio >= 1 or step * ratio / (1 - ratio) > 1000 * atol
-            if slow and may_refine and refined_at != d.size and refine(4 * REFINE_AFTER):
+            if slow and (lean or refined_at != rec.idx.size) and wasted <= max(picard, 4 * REFINE_AFTER) // 10 \
+                    and refine(4 * REFINE_AFTER):
+                prev_step = math.inf
                 continue  # the next pass checks the refined payments
-            p, target = target, p
-            exact = rec.exact(p)  # free of accumulated rounding
-            if np.any(~defaulted & (es + exact < floor)):
-                refined_at = -1
+            if step > 0:
+                p, target = target, p
+                rec.update(p, delta)
+            if not lean and np.any(es + rec.exact(p) < floor_now):
+                refined_at = -1  # rounding hid a default: go on
                 continue
             break
         if rounds >= max_rounds:
@@ -451,18 +467,30 @@ def _greatest_clearing(pi: sp.csr_matrix, e: np.ndarray, s: np.ndarray, pbar: np
                  f"by up to {step:.3g}; the payments are an upper bound of the greatest clearing vector",
                  ConvergenceWarning)
             converged = False
-            rec.exact(p)
             break
         p, target = target, p
         rec.update(p, delta)
         rounds += 1
         picard += 1
-        if stable >= 2 and may_refine and picard >= next_try and ratio > 0:
+        if picard >= next_try and step > 0 and 0 < prev_step < math.inf \
+                and wasted <= max(picard, 4 * REFINE_AFTER) // 10:
+            ratio = min(step / prev_step, 1.0)
             remaining = math.inf if ratio >= 1 else math.log(atol / step) / math.log(ratio)
             if remaining > REFINE_AFTER:
-                refine(int(min(remaining / 2, 400)))  # worth it only if it halves the work left
+                if lean:  # a settled default set: the same count two steps running
+                    count = int(np.count_nonzero(assets < floor))
+                    settled, seen_defaults = count == seen_defaults, count
+                else:
+                    settled = stable >= 2 and refined_at != rec.idx.size
+                if settled:
+                    refine(int(min(remaining / 2, 400)))  # worth it only if it halves the work left
         prev_step = step
-    return p, rec.value, defaulted, rounds, converged
+    receipts = rec.exact(p)
+    defaulted = es + receipts < floor
+    if rec.full and plain and np.any(p[~defaulted] < pbar[~defaulted]):
+        p[~defaulted] = pbar[~defaulted]  # solvent within rounding: pay in full
+        receipts = rec.exact(p)
+    return p, receipts, defaulted, rounds, converged
 
 
 class _Abort(Exception):

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from finstab.contagion._checks import check_labels, check_matrix, check_vector
 from finstab.core.errors import InputError
@@ -54,14 +53,14 @@ class DebtRankResult(Result):
     weights: np.ndarray | None = None
     converged: bool = True
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not self.nodes:
-            object.__setattr__(self, "nodes", tuple(range(len(self.distress))))
+    @property
+    def node_ids(self) -> list[Any]:
+        """Node ids: ``nodes`` when given, else positions 0..n-1."""
+        return list(self.nodes) if self.nodes else list(range(len(self.distress)))
 
     def tables(self) -> dict[str, pd.DataFrame]:
         w = np.full(len(self.distress), np.nan) if self.weights is None else self.weights
-        return {"distress": pd.DataFrame({"node": list(self.nodes), "initial": self.initial,
+        return {"distress": pd.DataFrame({"node": self.node_ids, "initial": self.initial,
                                           "distress": self.distress, "induced": self.distress - self.initial,
                                           "weight": w})}
 
@@ -94,15 +93,41 @@ class DebtRankResult(Result):
         return f"{head}\n{self.footer()}"
 
 
-def _impact_matrix(exposures: Any, buffers: Any, variant: str) -> sp.csc_matrix:
-    X = check_matrix(exposures, "exposures")
-    buf = check_vector(buffers, X.shape[0], "buffers")
-    if np.any(buf <= 0):
-        raise InputError(f"node {int(np.argmin(buf))} has a non-positive buffer (equity)", where="buffers")
-    W = (sp.diags(1.0 / buf) @ X).tocsc()  # W[i, j] = exposure of i to j / equity of i
-    if variant == "battiston2012":
-        W.data = np.minimum(W.data, 1.0)
-    return W
+class _Impact:
+    """The impact matrix ``W`` with products that touch only the columns that matter.
+
+    ``W[i, j] = exposures[i, j] / buffers[i]`` (capped at 1 for Battiston 2012), built by
+    scaling the stored entries. Full products use the input's own layout. Rounds where few
+    nodes pass distress on multiply only those columns; that needs a column layout, made once
+    (ski-rental) after two such rounds when the input was row-major.
+    """
+
+    def __init__(self, exposures: Any, buffers: Any, variant: str) -> None:
+        X = check_matrix(exposures, "exposures", keep_csc=True)
+        n = X.shape[0]
+        buf = check_vector(buffers, n, "buffers")
+        if np.any(buf <= 0):
+            raise InputError(f"node {int(np.argmin(buf))} has a non-positive buffer (equity)", where="buffers")
+        inv = 1.0 / buf
+        data = X.data * (inv[X.indices] if X.format == "csc" else np.repeat(inv, np.diff(X.indptr)))
+        if variant == "battiston2012":
+            np.minimum(data, 1.0, out=data)
+        self.W = type(X)((data, X.indices, X.indptr), shape=X.shape)
+        self.cols = self.W if X.format == "csc" else None
+        self.n, self.sparse_rounds = n, 0
+
+    def __matmul__(self, x: np.ndarray) -> np.ndarray:
+        nz = np.flatnonzero(x if x.ndim == 1 else x.any(axis=1))
+        if nz.size > SPARSE_SHARE * self.n:
+            return self.W @ x
+        if nz.size == 0:
+            return np.zeros_like(x)
+        if self.cols is None:
+            self.sparse_rounds += 1
+            if self.sparse_rounds <= 2:
+                return self.W @ x
+            self.cols = self.W.tocsc()
+        return self.cols[:, nz] @ x[nz]
 
 
 def _weights(weights: Any, n: int) -> np.ndarray:
@@ -115,17 +140,7 @@ def _weights(weights: Any, n: int) -> np.ndarray:
     return v / total
 
 
-def _spread(W: sp.csc_matrix, x: np.ndarray) -> np.ndarray:
-    """``W @ x``, touching only the columns of the rows of ``x`` that are non-zero when few are."""
-    nz = np.flatnonzero(x if x.ndim == 1 else x.any(axis=1))
-    if nz.size == x.shape[0] or nz.size > SPARSE_SHARE * x.shape[0]:
-        return W @ x
-    if nz.size == 0:
-        return np.zeros_like(x)
-    return W[:, nz] @ x[nz]
-
-
-def _propagate(W: sp.csc_matrix, h0: np.ndarray, variant: str, tol: float = 1e-12,
+def _propagate(W: _Impact, h0: np.ndarray, variant: str, tol: float = 1e-12,
                max_rounds: int = MAX_ROUNDS) -> tuple[np.ndarray, int, bool]:
     """Propagate distress for one or many shock columns (n,) or (n, k): final h, rounds, converged."""
     h = h0.copy()
@@ -136,7 +151,7 @@ def _propagate(W: sp.csc_matrix, h0: np.ndarray, variant: str, tol: float = 1e-1
         rounds = 0
         while active.any():
             rounds += 1
-            h = np.minimum(1.0, h + _spread(W, np.where(active, h, 0.0)))
+            h = np.minimum(1.0, h + W @ np.where(active, h, 0.0))
             inactive |= active
             active = (h > 0) & ~inactive
         return h, rounds, True
@@ -144,7 +159,7 @@ def _propagate(W: sp.csc_matrix, h0: np.ndarray, variant: str, tol: float = 1e-1
     rounds = 0
     while rounds < max_rounds:
         rounds += 1
-        new = np.minimum(1.0, h + _spread(W, h - prev))
+        new = np.minimum(1.0, h + W @ (h - prev))
         prev, h = h, new
         if np.abs(h - prev).max(initial=0.0) <= tol:
             return h, rounds, True
@@ -200,8 +215,8 @@ def debtrank(exposures: Any, buffers: Any, weights: Any, shock: Any, variant: st
     ([0.6667, 0.6667, 1.0], 0.4444)
     """
     check_option(variant, VARIANTS, "variant")
-    W = _impact_matrix(exposures, buffers, variant)
-    n = W.shape[0]
+    W = _Impact(exposures, buffers, variant)
+    n = W.n
     v = _weights(weights, n)
     h0 = check_vector(shock, n, "shock")
     if np.any(h0 > 1):
@@ -247,14 +262,15 @@ def rank_nodes(exposures: Any, buffers: Any, weights: Any, *, variant: str = "ba
     --------
     >>> import numpy as np
     >>> X = np.array([[0, 0, 2], [4, 0, 0], [0, 3, 0.0]])
-    >>> rank_nodes(X, [3, 2, 2], [1, 1, 1], labels=["A", "B", "C"])["node"].tolist()
-    ['C', 'A', 'B']
+    >>> ranking = rank_nodes(X, [3, 2, 2], [1, 1, 1], labels=["A", "B", "C"])
+    >>> ranking[["node", "impact"]].round(4).values.tolist()
+    [['A', 0.6667], ['B', 0.5556], ['C', 0.4444]]
     """
     check_option(variant, VARIANTS, "variant")
     if not (isinstance(batch, int) and batch >= 1):
         raise InputError(f"{batch}; expected a positive whole number", where="batch")
-    W = _impact_matrix(exposures, buffers, variant)
-    n = W.shape[0]
+    W = _Impact(exposures, buffers, variant)
+    n = W.n
     v = _weights(weights, n)
     nodes = check_labels(labels, n)
     impact = np.empty(n)
@@ -271,6 +287,6 @@ def rank_nodes(exposures: Any, buffers: Any, weights: Any, *, variant: str = "ba
     if stuck:
         warn(f"DebtRank ranking ({variant}): {stuck} batch(es) stopped after {max_rounds} rounds with distress "
              "still rising", ConvergenceWarning)
-    out = pd.DataFrame({"node": list(nodes), "impact": impact, "vulnerability": vuln / max(n - 1, 1)})
+    out = pd.DataFrame({"node": list(nodes) if nodes else np.arange(n), "impact": impact, "vulnerability": vuln / max(n - 1, 1)})
     out["impact_rank"] = out["impact"].rank(ascending=False, method="min").astype(int)
     return out.sort_values("impact", ascending=False, ignore_index=True)

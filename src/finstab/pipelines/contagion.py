@@ -110,11 +110,11 @@ def run_contagion(banks: str | Path | pd.DataFrame, edges: str | Path | pd.DataF
     hit = np.ones(len(b), dtype=bool) if region is None else (b["region"] == region).to_numpy()
     assets = b["external_assets"].to_numpy(dtype=float) * np.where(hit, 1 - shock, 1.0)
     clearing = eisenberg_noe(X.T, assets, external_liabilities=b["external_liabilities"].to_numpy(dtype=float))
-    ranking = rank_nodes(X, b["equity"].to_numpy(dtype=float), b["external_assets"].to_numpy(dtype=float),
-                         variant=variant, labels=list(b["bank"]))
+    size = b["external_assets"].to_numpy(dtype=float) + X @ np.ones(len(b))  # economic value: total assets
+    ranking = rank_nodes(X, b["equity"].to_numpy(dtype=float), size, variant=variant, labels=list(b["bank"]))
     initial = np.flatnonzero(clearing.defaulted)
     seed_nodes = initial if initial.size else [int(np.argmax(ranking.set_index("node").loc[b["bank"], "impact"]))]
-    _, rounds = furfine_cascade(X, b["equity"].to_numpy(dtype=float), seed_nodes, lgd)
+    rounds = furfine_cascade(X, b["equity"].to_numpy(dtype=float), seed_nodes, lgd).rounds
     names = b["bank"].to_numpy()
     groups = b["region"] if "region" in b else b["bank"]
     prov = Provenance.from_inputs("contagion", config={"variant": variant, "lgd": lgd},
