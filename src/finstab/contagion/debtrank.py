@@ -117,11 +117,13 @@ class _Impact:
         self.n, self.sparse_rounds = n, 0
 
     def __matmul__(self, x: np.ndarray) -> np.ndarray:
-        nz = np.flatnonzero(x if x.ndim == 1 else x.any(axis=1))
-        if nz.size > SPARSE_SHARE * self.n:
+        rows = x if x.ndim == 1 else x.any(axis=1)
+        k = int(np.count_nonzero(rows))  # counting first: no index array when most rows are busy
+        if k > SPARSE_SHARE * self.n:
             return self.W @ x
-        if nz.size == 0:
+        if k == 0:
             return np.zeros_like(x)
+        nz = np.flatnonzero(rows)
         if self.cols is None:
             self.sparse_rounds += 1
             if self.sparse_rounds <= 2:
@@ -287,6 +289,7 @@ def rank_nodes(exposures: Any, buffers: Any, weights: Any, *, variant: str = "ba
     if stuck:
         warn(f"DebtRank ranking ({variant}): {stuck} batch(es) stopped after {max_rounds} rounds with distress "
              "still rising", ConvergenceWarning)
-    out = pd.DataFrame({"node": list(nodes) if nodes else np.arange(n), "impact": impact, "vulnerability": vuln / max(n - 1, 1)})
+    out = pd.DataFrame({"node": list(nodes) if nodes else np.arange(n), "impact": impact,
+                        "vulnerability": vuln / max(n - 1, 1)})
     out["impact_rank"] = out["impact"].rank(ascending=False, method="min").astype(int)
     return out.sort_values("impact", ascending=False, ignore_index=True)
