@@ -13,6 +13,7 @@ from scipy.special import ndtr
 from finstab.configs import config_path
 from finstab.core.config import load_model
 from finstab.core.errors import ConfigError, DataError
+from finstab.core.io import describe_row
 from finstab.core.validate import require_columns
 from finstab.fund.merton import merton_solve
 
@@ -134,6 +135,7 @@ def compile_cca(balance_sheets: pd.DataFrame, market: pd.DataFrame,
     unknown = sorted(set(balance_sheets["sector"]) - {s.id for s in conv.sectors})
     if unknown:
         raise DataError(f"sectors {unknown} have no convention", where=bs_src)
+    check_plausible(market, conv, mk_src)
     merged = balance_sheets.merge(market, on="year", how="left", suffixes=("", "_market"))
     merged.attrs["source"] = f"{bs_src} + {mk_src}"
     parts = [_compile_sector(merged[merged["sector"] == s.id], s, conv) for s in conv.sectors
@@ -168,3 +170,26 @@ def _compile_sector(rows: pd.DataFrame, sector: SectorConvention, conv: SectorCo
                      default_probability=ndtr(-dd),
                      market_value=asset if sector.fund_base == "assets" else debt)
     return out
+
+
+#: plausible range of a continuously compounded risk-free rate per year (decimals)
+RATE_RANGE = (-0.05, 0.30)
+
+
+def check_plausible(market: pd.DataFrame, conv: SectorConventions, source: str) -> None:
+    """Refuse market inputs no economy shows: a risk-free rate outside -5 %..30 % (often a percentage
+    typed where a decimal is expected) or a loan term that is not a positive number of years."""
+    lo, hi = RATE_RANGE
+    checks = [(conv.risk_free, lambda v: (v < lo) | (v > hi),
+               f"a continuously compounded rate per year between {lo:g} and {hi:g} (0.03 = 3 %)")]
+    checks += [(s.debt_discount.term, lambda v: ~(v > 0), "a loan term of more than 0 years")
+               for s in conv.sectors if s.debt_discount is not None]
+    for column, bad, expected in checks:
+        if column not in market:
+            continue
+        values = pd.to_numeric(market[column], errors="coerce").to_numpy(dtype=float)
+        wrong = np.flatnonzero(bad(values))
+        if wrong.size:
+            k = int(wrong[0])
+            raise DataError(f"column {column}, year {market['year'].iloc[k]}: {values[k]:g}; expected {expected}",
+                            where=describe_row(market, k))
