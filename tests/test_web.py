@@ -17,10 +17,17 @@ TOKENS = {ANALYST: "analyst", READER: "read"}
 
 
 @pytest.fixture
-def client(tmp_path):
-    store = Store(tmp_path / "web.duckdb")
+def client(store_location):
+    """The app on a DuckDB file, then on PostgreSQL (when $FINSTAB_TEST_PG names a server)."""
+    store = Store(store_location)
     record(store, run_monitor("zibo", sample_path("zibo_sample.csv")), "zibo sample")
     return TestClient(create_app(store, TOKENS, max_upload_bytes=200_000), raise_server_exceptions=False)
+
+
+def login(client, token):
+    res = client.post("/login", data={"token": token}, follow_redirects=False)
+    assert res.status_code == 303, res.text
+    return res
 
 
 def auth(token):
@@ -59,14 +66,14 @@ def test_upload_run_and_download(client):
     ws = load_workbook(BytesIO(xlsx.content))["scores"]
     grade_col = [c.value for c in ws[1]].index("grade") + 1
     cell = ws.cell(row=2, column=grade_col)
-    colour = {g.name_zh: g.color for g in FIVE_GRADES}[cell.value]
+    colour = {g.key: g.color for g in FIVE_GRADES}[cell.value]
     assert cell.fill.start_color.rgb.upper().endswith(colour.lstrip("#").upper())
     report = client.get(f"/runs/{rid}/report", headers=auth(READER))
     assert report.status_code == 200 and "@font-face" in report.text
 
 
 def test_drill_down_page(client):
-    client.cookies.set("finstab_token", READER)
+    login(client, READER)
     rid = client.get("/api/runs", headers=auth(READER)).json()[0]["id"]
     page = client.get(f"/runs/{rid}?region=Zibo (synthetic)&period=2018")
     assert page.status_code == 200 and "table-indicators" in page.text and "中度风险" in page.text
@@ -92,6 +99,8 @@ def test_bad_run_requests(client):
     assert client.post("/api/runs", json={"dataset_id": did, "preset": "../zibo"},
                        headers=auth(ANALYST)).status_code == 422
     assert client.post("/api/runs", json={"dataset_id": "../../x", "preset": "zibo"},
+                       headers=auth(ANALYST)).status_code == 422
+    assert client.post("/api/runs", json={"dataset_id": "abcdef123456", "preset": "zibo"},
                        headers=auth(ANALYST)).status_code == 404
     bad = upload(client, ANALYST, "p.csv", b"region,period,gdp_growth\nA,2019,1\n").json()["id"]
     res = client.post("/api/runs", json={"dataset_id": bad, "preset": "zibo"}, headers=auth(ANALYST))
@@ -102,9 +111,11 @@ def test_bad_run_requests(client):
 def test_login_flow(client):
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
     assert client.post("/login", data={"token": "nope-nope-nope"}).status_code == 401
-    res = client.post("/login", data={"token": ANALYST}, follow_redirects=False)
-    assert res.status_code == 303 and "httponly" in res.headers["set-cookie"].lower()
-    client.cookies.set("finstab_token", ANALYST)
+    res = login(client, ANALYST)
+    cookie = res.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "max-age=28800" in cookie
+    assert "secure" not in cookie  # plain http here; see test_security for https
+    assert ANALYST.lower() not in cookie  # a signed session, not the token
     assert "上传" in client.get("/").text
 
 
