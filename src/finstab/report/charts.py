@@ -52,9 +52,10 @@ def trend_chart(scores: pd.DataFrame, columns: dict[str, str], grades, title: st
         ax.plot(x, scores[col], marker="o", lw=2 if col == "total" else 1.3, label=label)
     ax.set_ylim(0, 100)
     step = max(1, len(x) // 10)
-    ax.set_xticks(range(0, len(x), step), list(x)[::step], rotation=30 if step > 1 else 0, fontsize=8)
+    ax.set_xticks(range(0, len(x), step), list(x)[::step], rotation=30 if step > 1 else 0, fontsize=8,
+                  parse_math=False)  # data text such as a region named "$x$" is shown as written
     ax.set_ylabel("得分 score")
-    ax.set_title(title)
+    ax.set_title(title, parse_math=False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return figure_to_data_uri(fig)
 

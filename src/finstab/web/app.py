@@ -23,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 import finstab
@@ -62,19 +62,26 @@ class ErrorBody(BaseModel):
     errors: list[ErrorItem] | None = None
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+def _errors(*codes: int, json_route: bool = True) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI error responses; routes answering HTML or Excel still answer errors in JSON."""
     text = {400: "Malformed request", 401: "Missing, unknown or expired token", 403: "Role or origin not allowed",
             404: "No such run or dataset", 413: "Request or upload too large", 415: "Unsupported file type",
             422: "Invalid request or data", 503: "Store busy or unreachable; try again"}
-    return {c: {"model": ErrorBody, "description": text[c]} for c in codes}
+    if json_route:
+        return {c: {"model": ErrorBody, "description": text[c]} for c in codes}
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    return {c: {"description": text[c], "content": content} for c in codes}
 
 
 COMMON = (400, 401, 403, 413, 422, 503)
 
 
 class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     dataset_id: str = Field(pattern=ID_PATTERN, description="Id of an uploaded dataset.")
-    preset: str = Field(max_length=80, description="Name of a shipped indicator system (GET /api/presets).")
+    preset: str = Field(max_length=80, description="Name of a shipped indicator system (GET /api/presets).",
+                        json_schema_extra=lambda schema: schema.update(enum=available_presets()))
     method: Literal["threshold", "fce"] = "threshold"
 
 
@@ -338,7 +345,8 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
         return page(request, "run.html", meta=stored.meta, tables=html, filters=options)
 
     @app.get("/runs/{run_id}/excel", tags=["runs"], summary="Download a run as a formatted Excel workbook",
-             response_class=Response, responses={200: {"content": {XLSX: {}}}, **_errors(*COMMON, 404)})
+             response_class=Response,
+             responses={200: {"content": {XLSX: {}}}, **_errors(*COMMON, 404, json_route=False)})
     def run_excel(run_id: RunId, role: Reader):
         stored = get_run(run_id)
         with tempfile.TemporaryDirectory() as tmp:
@@ -349,7 +357,7 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
                         headers={"Content-Disposition": f'attachment; filename="finstab_{stored.meta["id"]}.xlsx"'})
 
     @app.get("/runs/{run_id}/report", tags=["runs"], summary="Self-contained HTML report of a run",
-             response_class=HTMLResponse, responses=_errors(*COMMON, 404))
+             response_class=HTMLResponse, responses=_errors(*COMMON, 404, json_route=False))
     def run_report(run_id: RunId, role: Reader, lang: Literal["zh", "en"] = "zh"):
         stored = get_run(run_id)
         return HTMLResponse(render_report(f"finstab run {stored.meta['id']}", [run_section(stored, lang)], lang))
