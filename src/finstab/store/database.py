@@ -77,7 +77,7 @@ def _hide(url: str | sa.URL) -> str:
     """A URL fit for messages: the password replaced by ***."""
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         return str(url).split("@")[-1] if "@" in str(url) else str(url)
 
 
@@ -114,7 +114,7 @@ def _resolve(location: str | Path | None, read_only: bool) -> tuple[sa.URL, Path
         return sa.make_url(f"duckdb:///{path.resolve()}"), path
     try:
         url = sa.make_url(loc)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         raise ConfigError(f"not a valid database URL; {_KNOWN}", where=_hide(loc)) from None
     if url.get_backend_name() == "duckdb" and url.database not in (None, "", ":memory:"):
         path = _check_duckdb_file(Path(url.database).expanduser(), read_only)
