@@ -330,8 +330,15 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
             for col in DRILL_COLUMNS:
                 if col in table.columns and table[col].nunique() > 1:
                     filters.setdefault(col, set()).update(map(str, table[col].unique()))
+        result = _as_result(stored)
+        grades = result.grade_labels() if hasattr(result, "grade_labels") else {}
         tables = {}
         for name, table in stored.tables.items():
+            if name.startswith("_"):  # provenance and warnings the store keeps beside the tables
+                continue
+            for col in ("grade", "max_membership"):  # canonical grade keys -> names, for display only
+                if grades and col in table.columns:
+                    table = table.assign(**{col: table[col].map(lambda k: grades.get(k, k))})
             for col, value in chosen.items():
                 if col in table.columns:
                     table = table[table[col].astype(str) == value]
@@ -349,9 +356,13 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
              responses={200: {"content": {XLSX: {}}}, **_errors(*COMMON, 404, json_route=False)})
     def run_excel(run_id: RunId, role: Reader):
         stored = get_run(run_id)
+        result = _as_result(stored)
         with tempfile.TemporaryDirectory() as tmp:
-            path = write_excel({k[:31]: v for k, v in stored.tables.items()}, Path(tmp) / "run.xlsx",
-                               fills={"grade": colours})
+            if result is not None:  # the workbook people read: names, bilingual headers, grade colours
+                path = result.to_excel(Path(tmp) / "run.xlsx")
+            else:
+                path = write_excel({k[:31]: v for k, v in stored.tables.items()}, Path(tmp) / "run.xlsx",
+                                   fills={"grade": colours})
             data = path.read_bytes()
         return Response(data, media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="finstab_{stored.meta["id"]}.xlsx"'})
@@ -390,8 +401,9 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
         return available_presets()
 
     @app.get("/api/runs", tags=["runs"], response_model=list[RunInfo], responses=_errors(*COMMON))
-    def api_runs(role: Reader, kind: Annotated[str | None, Query(max_length=40)] = None):
-        return st.runs(kind).to_dict("records")
+    def api_runs(role: Reader, kind: Annotated[str, Query(pattern=r"^[a-z_]{0,40}$",
+                                                          description="Only runs of this kind.")] = ""):
+        return st.runs(kind or None).to_dict("records")
 
     @app.get("/api/runs/{run_id}", tags=["runs"], response_model=RunDetail, responses=_errors(*COMMON, 404))
     def api_run(run_id: RunId, role: Reader, rows: Annotated[int, Query(ge=0, le=10_000)] = 100):
@@ -437,6 +449,14 @@ def _swagger_dir() -> Path | None:
         return None
     folder = Path(str(swagger_ui_path))
     return folder if all((folder / n).is_file() for n in DOCS_ASSETS) else None
+
+
+def _as_result(stored) -> Any:
+    """A stored run rebuilt as its Result, in Chinese; ``None`` where it cannot be rebuilt (older runs)."""
+    try:
+        return stored.result().with_lang("zh")
+    except (FinstabError, KeyError, ValueError, TypeError, AttributeError, NotImplementedError):
+        return None
 
 
 def grade_colours() -> dict[str, str]:
