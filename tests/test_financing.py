@@ -17,6 +17,7 @@ from finstab.fund.financing import (
     simulate_reserve,
 )
 from finstab.fund.lognormal import var_fund_size
+from finstab.samples import sample_path
 
 CONTRIB = pd.DataFrame({"id": ["a", "b", "c", "d"], "base": [1e4, 2e4, 5e3, 8e3],
                         "in": [-0.01, -0.001, 0.001, 0.01], "dsib": [True, False, False, False]})
@@ -117,10 +118,10 @@ def test_layers_add_up_and_overlaps_rejected():
 
 def test_cli_plan(tmp_path):
     res = CliRunner().invoke(app, ["fund", "plan", "--target", "600", "--years", "5", "--sims", "300",
-                                   "--out", str(tmp_path)])
+                                   "--out", str(tmp_path), "--lang", "en"])
     assert res.exit_code == 0, res.output
-    assert "Reserve path" in res.output and "P(reserve exhausted)" in res.output
-    assert (tmp_path / "levy_schedule.xlsx").is_file()
+    assert "reserve" in res.output and "P(reserve exhausted)" in res.output
+    assert (tmp_path / "results.xlsx").is_file() and (tmp_path / "levies.csv").is_file()
     res = CliRunner().invoke(app, ["fund", "plan", "--target", "-5", "--years", "5"])
     assert res.exit_code == 2 and "target" in res.output
 
@@ -145,3 +146,25 @@ def test_provenance_names_the_inputs_actually_used():
     assert "finstab.samples.banks" not in " ".join(own.provenance.data_notes)
     assert own.provenance.data_hash != default.provenance.data_hash
     assert (own.contributors["layer"] == ["central", "provincial", "provincial", "provincial"]).all()
+
+
+def test_plan_takes_target_and_fund_sizes_from_a_stored_sizing_run(tmp_path):
+    store = str(tmp_path / "runs.duckdb")
+    res = CliRunner().invoke(app, ["fund", "size", "--data", str(sample_path("cca")), "--mc", "4000",
+                                   "--store", store])
+    assert res.exit_code == 0, res.output
+    rid = res.output.split("recorded run ")[1].split()[0]
+    from finstab.store import Store
+
+    sizing = Store(store).load(rid)
+    system = sizing.monte_carlo.set_index("group").loc["system"]
+    res = CliRunner().invoke(app, ["fund", "plan", "--from-run", rid, "--years", "5", "--sims", "200",
+                                   "--store", store, "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    plan = Store(store).load(res.output.split("recorded run ")[1].split()[0])
+    assert plan.plan.target == pytest.approx(0.01 * system["var_fund"])  # default coverage x system VaR fund
+    assert plan.provenance.input_hashes["fund_sizes"] == sizing.provenance.__class__.from_inputs(
+        "x", inputs={"t": sizing.table}).input_hashes["t"]
+    res = CliRunner().invoke(app, ["fund", "plan", "--from-run", "zzz",
+                                   "--years", "5", "--store", store])
+    assert res.exit_code == 2 and "no run" in res.output

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 from scipy import stats
 from typer.testing import CliRunner
 
@@ -112,18 +113,20 @@ def sample_result():
 
 
 def test_pipeline_shares_and_tiers(sample_result):
-    y = sample_result.year(2020)
+    y = sample_result.rows(2020)
     assert len(y) == 31 * 4
     np.testing.assert_allclose(y.groupby("province")["share_in_province"].sum(), 1)
     np.testing.assert_allclose(y.groupby("sector")["share_in_sector"].sum(), 1)
     assert set(y["tier"]) == {1, 2, 3}
     np.testing.assert_allclose(sample_result.province_ranking(2020)["share"].sum(), 1)
     row = y.iloc[0]
-    assert row["fund"] == pytest.approx(var_fund_size(row["market_value"], row["mu"], row["sigma"]))
+    s0, mu, sigma = row["market_value"], row["mu"], row["sigma"]
+    quantile = stats.lognorm(s=sigma, scale=s0 * np.exp(mu - sigma**2 / 2)).ppf(0.05)  # independent S*
+    assert row["fund"] == pytest.approx(s0 * np.exp(mu) - quantile, rel=1e-10)
     assert sample_result.provenance.synthetic
-    assert sample_result.monte_carlo.group_names[0] == "system"
+    assert sample_result.monte_carlo["group"].iloc[0] == "system"
     with pytest.raises(InputError, match="no fund sizes for 1999"):
-        sample_result.year(1999)
+        sample_result.rows(1999)
 
 
 def test_compiler_uses_conventions():
@@ -161,9 +164,11 @@ def test_compiler_bad_input(tmp_path):
 
 def test_cli_fund_size(tmp_path):
     res = CliRunner().invoke(app, ["fund", "size", "--data", str(sample_path("cca")), "--year", "2020",
-                                   "--out", str(tmp_path / "o")])
+                                   "--out", str(tmp_path / "o"), "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert "Sector allocation" in res.output and "Jarque-Bera" in res.output
-    assert (tmp_path / "o" / "fund_sizes.xlsx").is_file()
+    assert "Guangdong" in res.output and "recorded run" in res.output
+    sheets = load_workbook(tmp_path / "o" / "results.xlsx").sheetnames
+    assert {"provinces", "sectors", "tiers", "trends", "jarque_bera", "provenance"} <= set(sheets)
     res = CliRunner().invoke(app, ["fund", "size", "--data", str(tmp_path / "nope")])
     assert res.exit_code == 2 and "nope" in res.output

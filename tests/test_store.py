@@ -11,7 +11,6 @@ from finstab.core.provenance import Provenance
 from finstab.pipelines import run_monitor
 from finstab.samples import sample_path
 from finstab.store.database import Store, StoreUnavailable
-from finstab.store.record import record
 
 
 @pytest.fixture
@@ -22,7 +21,7 @@ def store(store_location):
 
 def test_run_round_trip_with_provenance(store):
     result = run_monitor("zibo", sample_path("zibo_sample.csv"))
-    rid = record(store, result, "zibo sample")
+    rid = store.save(result, "zibo sample")
     stored = store.run(rid)
     assert stored.meta["config_hash"] == result.provenance.config_hash
     assert stored.meta["data_hash"] == result.provenance.data_hash
@@ -30,7 +29,7 @@ def test_run_round_trip_with_provenance(store):
     pd.testing.assert_frame_equal(stored.tables["scores"].reset_index(drop=True),
                                   result.to_frame().reset_index(drop=True), check_dtype=False)
     assert store.run(rid[:6]).meta["id"] == rid  # unique prefix
-    assert store.diff(rid, record(store, result, "again")).empty
+    assert store.diff(rid, store.save(result, "again")).empty
 
 
 def test_transaction_rolls_back_on_database_error(store, monkeypatch):
@@ -57,7 +56,7 @@ def test_diff_finds_changed_numbers(store):
     b = store.save_run("t", "b", prov, {"s": pd.DataFrame({"region": ["A", "B"], "score": [50.0, 65.5]})}, "")
     diff = store.diff(a, b)
     assert diff.to_dict("records") == [{"table": "s", "key": "B", "column": "score", "a": 60.0, "b": 65.5,
-                                        "delta": 5.5}]
+                                        "delta": 5.5, "change": "value"}]
     with pytest.raises(DataError, match="no run 'ffff'"):
         store.run("ffff")
 
@@ -79,7 +78,7 @@ def test_runs_cli_and_report(tmp_path):
     res = runner.invoke(app, ["runs", "show", rid, "--store", db])
     assert res.exit_code == 0 and "config" in res.output and "SYNTHETIC" in res.output
     res = runner.invoke(app, ["runs", "diff", rid, rid, "--store", db])
-    assert "no numeric differences" in res.output
+    assert "no differences" in res.output
     res = runner.invoke(app, ["report", rid, "--store", db, "--out", str(tmp_path / "r"), "--lang", "en"])
     assert res.exit_code == 0, res.output
     html = (tmp_path / "r" / f"report_{rid}.html").read_text(encoding="utf-8")

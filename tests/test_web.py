@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient  # noqa: E402
 from finstab.pipelines import run_monitor  # noqa: E402
 from finstab.samples import sample_path  # noqa: E402
 from finstab.store.database import Store  # noqa: E402
-from finstab.store.record import record  # noqa: E402
 from finstab.web.app import create_app  # noqa: E402
 
 ANALYST, READER = "analyst-token-0123456789", "reader-token-0123456789"
@@ -20,7 +19,7 @@ TOKENS = {ANALYST: "analyst", READER: "read"}
 def client(store_location):
     """The app on a DuckDB file, then on PostgreSQL (when $FINSTAB_TEST_PG names a server)."""
     store = Store(store_location)
-    record(store, run_monitor("zibo", sample_path("zibo_sample.csv")), "zibo sample")
+    store.save(run_monitor("zibo", sample_path("zibo_sample.csv")), "zibo sample")
     return TestClient(create_app(store, TOKENS, max_upload_bytes=200_000), raise_server_exceptions=False)
 
 
@@ -64,7 +63,7 @@ def test_upload_run_and_download(client):
     from finstab.mcda.scoring import FIVE_GRADES
 
     ws = load_workbook(BytesIO(xlsx.content))["scores"]
-    grade_col = next(k for k, c in enumerate(ws[1], start=1) if "grade" in str(c.value))
+    grade_col = [c.value for c in ws[1]].index("等级 grade") + 1
     cell = ws.cell(row=2, column=grade_col)
     colour = {g.name_zh: g.color for g in FIVE_GRADES}[cell.value]  # names for people, coloured
     assert cell.fill.start_color.rgb.upper().endswith(colour.lstrip("#").upper())
@@ -136,7 +135,7 @@ def test_schemathesis_conformance(tmp_path, mode):
     from schemathesis.checks import positive_data_acceptance
 
     store = Store(tmp_path / "st.duckdb")
-    record(store, run_monitor("zibo", sample_path("zibo_sample.csv")), "zibo sample")
+    store.save(run_monitor("zibo", sample_path("zibo_sample.csv")), "zibo sample")
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(store, TOKENS, max_upload_bytes=50_000))
     failures, calls = [], []
 

@@ -14,13 +14,7 @@ True
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-
-try:
-    __version__ = version("finstab")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+local"
 
 #: public name -> "module:attribute"
 _API = {
@@ -71,13 +65,33 @@ _API = {
     "run_bank_screen": "finstab.pipelines.bank:run_bank_screen",
     "run_contagion": "finstab.pipelines.contagion:run_contagion",
     "run_warning": "finstab.pipelines.warning:run_warning",
+    "run_bank_calibration": "finstab.pipelines.bank:run_bank_calibration",
+    "run_bank_memo": "finstab.pipelines.bank:run_bank_memo",
+    "run_bank_waterfall": "finstab.pipelines.bank:run_bank_waterfall",
+    "run_spillover": "finstab.pipelines.spillover:run_spillover",
+    "connectedness": "finstab.contagion.spillover:connectedness",
+    "rolling_connectedness": "finstab.contagion.spillover:rolling_connectedness",
+    "delta_covar": "finstab.contagion.systemic:delta_covar",
+    "srisk": "finstab.contagion.systemic:srisk",
     "Store": "finstab.store.database:Store",
 }
 
 __all__ = ["__version__", *sorted(_API)]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("finstab")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "0.0.0+local"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()["__version__"] = value = _version()
+        return value
     target = _API.get(name)
     if target is None:
         raise AttributeError(f"module 'finstab' has no attribute {name!r}")

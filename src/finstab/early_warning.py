@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from finstab.core.errors import DataError, InputError
+from finstab.core.results import Result
+from finstab.core.validate import numeric_column
 
 DEFAULT_QUANTILES = np.round(np.linspace(0.50, 0.98, 49), 2)
 
@@ -57,19 +60,27 @@ def _scores(a, b, c, d, mu):
     return hit, false, nsr, usefulness
 
 
+SIGNAL_COLUMNS = ["indicator", "direction", "threshold", "nsr", "hit_rate", "false_alarm_rate",
+                  "relative_usefulness"]
+
+
 @dataclass(frozen=True)
-class SignalResult:
+class SignalResult(Result):
     """Per-indicator thresholds and their performance; composite index weights."""
 
+    kind: ClassVar[str] = "klr_signals"
     table: pd.DataFrame
     mu: float
     horizon: int | None = None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"signals": self.table}
 
     def signals(self, data: pd.DataFrame) -> pd.DataFrame:
         """Boolean signals of each retained indicator on new data."""
         out = {}
         for _, r in self.table.iterrows():
-            x = pd.to_numeric(data[r["indicator"]], errors="coerce")
+            x = pd.Series(numeric_column(data, r["indicator"]), index=data.index)
             out[r["indicator"]] = (x >= r["threshold"]) if r["direction"] > 0 else (x <= r["threshold"])
         return pd.DataFrame(out, index=data.index)
 
@@ -83,9 +94,8 @@ class SignalResult:
         return pd.Series(s @ w / w.sum(), index=data.index, name="composite")
 
     def summary(self) -> str:
-        cols = ["indicator", "direction", "threshold", "nsr", "hit_rate", "false_alarm_rate",
-                "relative_usefulness"]
-        return f"KLR signals (mu = {self.mu})\n{self.table[cols].round(4).to_string(index=False)}"
+        table = self.table[SIGNAL_COLUMNS].round(4).to_string(index=False)
+        return f"KLR signals (mu = {self.mu})\n{table}\n{self.footer()}"
 
 
 def klr_signals(data: pd.DataFrame, labels: pd.Series | Sequence[float], indicators: Sequence[str],
@@ -123,7 +133,7 @@ def klr_signals(data: pd.DataFrame, labels: pd.Series | Sequence[float], indicat
     for name in indicators:
         if name not in data.columns:
             raise DataError(f"missing indicator column {name!r}", where="data")
-        x = pd.to_numeric(data[name], errors="coerce").to_numpy()[keep]
+        x = numeric_column(data, name)[keep]
         ok = ~np.isnan(x)
         sign = directions.get(name, 1)
         if sign not in (1, -1):
@@ -161,3 +171,40 @@ def evaluate_signal(signal: pd.Series, keys: pd.DataFrame, events: Mapping[objec
     return {"hit_rate": float(hit), "false_alarm_rate": float(false),
             "events_warned": len(leads), "events": len(events),
             "mean_lead": float(np.mean(leads)) if leads else float("nan")}
+
+
+@dataclass(frozen=True)
+class EarlyWarning(Result):
+    """KLR signals, the composite index per (entity, period) and how well it warned of the events."""
+
+    kind: ClassVar[str] = "early_warning"
+    signals: pd.DataFrame
+    composite: pd.DataFrame  # entity, period, composite, pre_crisis
+    evaluation: dict[str, float]
+    horizon: int
+    threshold: float
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"signals": self.signals, "composite": self.composite,
+                "evaluation": pd.DataFrame([self.evaluation])}
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame], config: Any, *, provenance: Any,
+                    warnings: tuple[str, ...] = ()) -> EarlyWarning:
+        p = provenance.parameters
+        return cls(tables["signals"], tables["composite"], tables["evaluation"].iloc[0].to_dict(), p["horizon"],
+                   p["threshold"], provenance=provenance, warnings=warnings)
+
+    def evaluation_line(self) -> str:
+        ev = self.evaluation
+        if self.lang == "zh":
+            return (f"综合指数 >= {self.threshold}: 命中率 {ev['hit_rate']:.1%}, 误报率 {ev['false_alarm_rate']:.1%}, "
+                    f"预警事件 {ev['events_warned']}/{ev['events']}, 平均提前 {ev['mean_lead']:.1f} 期 "
+                    f"(窗口 {self.horizon} 期)")
+        return (f"composite >= {self.threshold}: hit rate {ev['hit_rate']:.1%}, false alarms "
+                f"{ev['false_alarm_rate']:.1%}, warned {ev['events_warned']}/{ev['events']} events, mean lead "
+                f"{ev['mean_lead']:.1f} periods (horizon {self.horizon})")
+
+    def summary(self) -> str:
+        table = self.signals[SIGNAL_COLUMNS].round(4).to_string(index=False)
+        return f"KLR signals, horizon {self.horizon}\n{table}\n{self.evaluation_line()}\n{self.footer()}"

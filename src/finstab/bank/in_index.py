@@ -2,26 +2,31 @@
 
 IN = (INTER/0.7)(AMO/1.6)[0.25(1.20-PCR)/20 + 0.25(0.05-CT1CAR) + 0.20(1.00-LCR)/20
      + 0.15(CR-0.225)/5 + 0.15(0.04-LR)],  ratios as decimals, INTER and AMO in trillion yuan.
-Every number is a parameter (:class:`INParams`, YAML).
+Every number is a parameter (:class:`INParams`, YAML), and so are the calibration and
+systemic-impact rules (``calibration``, ``systemic``). The shipped file is read once.
 """
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from finstab.configs import config_path
 from finstab.core.config import load_model
 from finstab.core.validate import as_float_array
 
 RATIO_IDS = ("pcr", "ct1car", "lcr", "cr", "lr")
+COMBINE = ("mean", "median", "min")
+LEVELS = ("low", "medium", "high")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class RatioParam(_Strict):
@@ -52,13 +57,50 @@ class VolatilityParam(_Strict):
     cross_section_pct: float = Field(default=0.9, gt=0, lt=1)
 
 
-class INParams(_Strict):
-    """Lines, weights, divisors, reference sizes, threshold and volatility rule."""
+class CalibrationParam(_Strict):
+    """How the threshold is calibrated from failed banks' IN paths."""
 
-    ratios: list[RatioParam]
+    combine: Literal["mean", "median", "min"] = "mean"
+    penalty_factor: float = Field(default=3.0, gt=0, allow_inf_nan=False)
+    min_quarters: int = Field(default=6, ge=4)
+    min_hit_rate: float = Field(default=0.5, ge=0, le=1)
+
+
+class QualitativeRule(_Strict):
+    """Systemic on qualitative grounds when at least ``min_channels`` channels are rated ``at_least``."""
+
+    at_least: Literal["low", "medium", "high"] = "high"
+    min_channels: int = Field(default=2, ge=1, le=3)
+
+    def counts(self, level: str) -> bool:
+        """Whether a channel rated ``level`` counts towards the rule."""
+        return LEVELS.index(level) >= LEVELS.index(self.at_least)
+
+
+class SystemicParam(_Strict):
+    """When the risk counts as systemic (the fund's first precondition)."""
+
+    quantitative_quarters: int = Field(default=4, ge=1)
+    qualitative: QualitativeRule = QualitativeRule()
+    dsib_presumed: bool = True
+
+
+class INParams(_Strict):
+    """Lines, weights, divisors, reference sizes, threshold, calibration, systemic and volatility rules."""
+
+    ratios: tuple[RatioParam, ...]
     size: SizeParam
-    threshold: float = 0.0
+    threshold: float | None = None
+    calibration: CalibrationParam = CalibrationParam()
+    systemic: SystemicParam = SystemicParam()
     volatility: VolatilityParam = VolatilityParam()
+
+    @field_validator("threshold")
+    @classmethod
+    def _finite(cls, v: float | None) -> float | None:
+        if v is not None and not math.isfinite(v):
+            raise ValueError(f"{v} is not a finite number")
+        return v
 
     @model_validator(mode="after")
     def _check_ids(self) -> INParams:
@@ -71,14 +113,40 @@ class INParams(_Strict):
         return next(r for r in self.ratios if r.id == rid)
 
 
+@lru_cache(maxsize=1)
+def _shipped_params() -> INParams:
+    """The shipped parameters, read once (the model is frozen, so sharing it is safe)."""
+    return load_model(INParams, config_path("in_params.yaml"))
+
+
 def load_in_params(path: str | Path | None = None) -> INParams:
-    """The paper's parameters, or a user YAML file."""
-    return load_model(INParams, path if path is not None else config_path("in_params.yaml"))
+    """The paper's parameters (read once and cached), or a user YAML file (read each call).
+
+    Examples
+    --------
+    >>> p = load_in_params()
+    >>> p.ratio("pcr").line, p.size.ref_inter, p.calibration.combine, p.systemic.qualitative.min_channels
+    (1.2, 0.7, 'mean', 2)
+    >>> load_in_params() is load_in_params()
+    True
+    """
+    return _shipped_params() if path is None else load_model(INParams, path)
 
 
 def in_components(*, pcr, ct1car, lcr, cr, lr, inter, amo, params: INParams | None = None
                   ) -> dict[str, np.ndarray]:
-    """Each ratio's weighted deviation, their sum, the size multiplier and IN (broadcast)."""
+    """Each ratio's weighted deviation, their sum, the size multiplier and IN (broadcast).
+
+    Returns ``dev_<ratio>`` (weight x sign x (ratio - line) / divisor), ``deviation`` (their
+    sum), ``size_multiplier`` ((INTER/ref_inter)(AMO/ref_amo)), ``in`` and ``contrib_<ratio>``
+    (each ratio's share of IN, in IN units; they add up to IN).
+
+    Examples
+    --------
+    >>> c = in_components(pcr=1.0, ct1car=0.05, lcr=1.0, cr=0.225, lr=0.04, inter=0.35, amo=1.6)
+    >>> float(c["size_multiplier"]), round(float(c["in"]), 6)  # 0.5 x 0.25 x 0.2 / 20
+    (0.5, 0.00125)
+    """
     p = params or load_in_params()
     values = dict(pcr=pcr, ct1car=ct1car, lcr=lcr, cr=cr, lr=lr)
     out: dict[str, np.ndarray] = {}
@@ -96,6 +164,12 @@ def in_components(*, pcr, ct1car, lcr, cr, lr, inter, amo, params: INParams | No
 
 
 def in_index(*, pcr, ct1car, lcr, cr, lr, inter, amo, params: INParams | None = None) -> np.ndarray:
-    """The IN index, vectorised with numpy broadcasting (see module docstring)."""
+    """The IN index, vectorised with numpy broadcasting (see module docstring).
+
+    Examples
+    --------
+    >>> float(in_index(pcr=1.2, ct1car=0.05, lcr=1.0, cr=0.225, lr=0.04, inter=0.7, amo=1.6))  # at the lines
+    0.0
+    """
     return in_components(pcr=pcr, ct1car=ct1car, lcr=lcr, cr=cr, lr=lr, inter=inter, amo=amo,
                          params=params)["in"]

@@ -1,17 +1,25 @@
-"""Screen a bank x quarter panel: IN, contributions, size multiplier, volatility alarm, flags."""
+"""Screen a bank x quarter panel: IN, contributions, size multiplier, volatility alarm, flags.
+
+D-SIBs are not screened: the paper presumes them systemic (their designation already
+implies systemic impact on failure); they are kept apart in ``ScreenResult.dsibs``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from finstab.bank.calibration import CalibrationResult
 from finstab.bank.in_index import RATIO_IDS, INParams, in_components, load_in_params
+from finstab.bank.quarters import as_quarter, as_threshold
 from finstab.core.errors import DataError
 from finstab.core.io import read_table
-from finstab.core.provenance import Provenance, hash_frame, hash_object
+from finstab.core.provenance import Provenance
+from finstab.core.results import Result
 from finstab.core.validate import require_columns
 
 REQUIRED = ["bank", "quarter", *RATIO_IDS, "inter", "amo"]
@@ -28,6 +36,13 @@ def read_bank_panel(data: str | Path | pd.DataFrame, params: INParams | None = N
 
     Columns: bank, quarter (``2019Q4``), the five ratios, inter, amo; optional bank_type,
     dsib (true for D-SIBs, listed apart), name, source.
+
+    Examples
+    --------
+    >>> from finstab.samples import sample_path
+    >>> panel = read_bank_panel(sample_path("banks/panel.csv"))
+    >>> str(panel["quarter"].min()), str(panel["quarter"].max()), int(panel["dsib"].sum() > 0)
+    ('2015Q1', '2024Q4', 1)
     """
     p = params or load_in_params()
     df = data.copy() if isinstance(data, pd.DataFrame) else read_table(data)
@@ -78,73 +93,211 @@ def _volatility(frame: pd.DataFrame, params: INParams) -> pd.DataFrame:
     cross = vol.groupby(frame["quarter"]).rank(pct=True)
     abnormal = (vol >= vp.own_multiple * own) & (cross >= vp.cross_section_pct)
     return pd.DataFrame({"in_vol": vol, "vol_vs_own": vol / own, "vol_pct_cross": cross,
-                         "abnormal_volatility": abnormal.fillna(False)})
+                         "abnormal_volatility": abnormal.fillna(False).astype(bool)})
+
+
+def _flags(frame: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
+    """``above_threshold`` and ``systemic_evidence``; without a threshold both are unknown (NA), never False."""
+    if threshold is None:
+        above = pd.array([pd.NA] * len(frame), dtype="boolean")
+    else:
+        above = pd.array(frame["in"].to_numpy() >= threshold, dtype="boolean")
+    out = frame.assign(above_threshold=above)
+    out["systemic_evidence"] = out["above_threshold"] & out["abnormal_volatility"].astype("boolean")
+    return out
+
+
+_SOURCES = {"given": ("给定", "given"), "calibrated": ("校准", "calibrated"),
+            "params": ("参数文件", "parameters file"), "none": ("无", "none")}
+WATCH_COLUMNS = ["bank", "bank_type", "quarter", "in", "trend_4q", "size_multiplier", "in_vol",
+                 "above_threshold", "abnormal_volatility", "systemic_evidence"]
 
 
 @dataclass(frozen=True)
-class ScreenResult:
-    """IN per non-D-SIB bank and quarter with flags; D-SIBs listed apart."""
+class ScreenResult(Result):
+    """IN per non-D-SIB bank and quarter with flags; D-SIBs listed apart.
 
+    The main table is the watch list of ``quarter`` (default: the panel's latest), which the
+    summary line names. ``threshold`` is ``None`` when no threshold was given or calibrated:
+    then ``above_threshold`` and ``systemic_evidence`` are unknown (NA), never False.
+
+    Examples
+    --------
+    >>> from finstab.samples import sample_path
+    >>> res = screen(read_bank_panel(sample_path("banks/panel.csv")), threshold=0.002, quarter="2021Q1")
+    >>> res.kind, str(res.quarter), list(res.tables())[:3]
+    ('bank_screen', '2021Q1', ['watch_list', 'screen', 'dsibs'])
+    """
+
+    kind: ClassVar[str] = "bank_screen"
     frame: pd.DataFrame
     dsibs: pd.DataFrame
-    threshold: float
+    threshold: float | None
     params: INParams
-    provenance: Provenance
+    quarter: pd.Period | None = None
+    calibration: CalibrationResult | None = None
+    #: where the threshold came from: given, calibrated, params (a parameters file) or none
+    threshold_source: str = "given"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        quarters = pd.concat([self.frame["quarter"], self.dsibs["quarter"]])
+        if self.quarter is None:
+            q = quarters.max()
+        else:
+            q = as_quarter(self.quarter, "quarter")
+            if not (quarters == q).any():
+                span = f"{quarters.min()}-{quarters.max()}" if len(quarters) else "none"
+                raise DataError(f"no quarter {q} in the panel (quarters {span})", where="quarter")
+        object.__setattr__(self, "quarter", q)
+
+    # views -------------------------------------------------------------------------------------
+    def at(self, quarter: pd.Period | str) -> ScreenResult:
+        """The same screen showing ``quarter``."""
+        return replace(self, quarter=as_quarter(quarter, "quarter"))
+
+    def with_threshold(self, threshold: float, source: str = "given",
+                       calibration: CalibrationResult | None = None) -> ScreenResult:
+        """The same IN with the threshold flags for ``threshold``."""
+        thr = as_threshold(threshold)
+        prov = replace(self.provenance, parameters={**self.provenance.parameters, "threshold": thr})
+        return replace(self, frame=_flags(self.frame, thr), threshold=thr, threshold_source=source,
+                       calibration=calibration if calibration is not None else self.calibration, provenance=prov)
 
     def latest(self) -> pd.DataFrame:
+        """Rows of the panel's latest quarter."""
         return self.frame[self.frame["quarter"] == self.frame["quarter"].max()]
 
-    def watch_list(self, quarter: pd.Period | str | None = None, top: int = 15) -> pd.DataFrame:
-        """Banks at IN >= 0 or above the threshold, worst first, with the 4-quarter trend."""
-        q = pd.Period(quarter, freq="Q") if quarter is not None else self.frame["quarter"].max()
+    def watch_list(self, quarter: pd.Period | str | None = None, top: int | None = None) -> pd.DataFrame:
+        """Banks at IN >= 0 or above the threshold in ``quarter``, worst first, with the 4-quarter trend."""
+        q = self.quarter if quarter is None else as_quarter(quarter, "quarter")
         f = self.frame
         cur = f[f["quarter"] == q].copy()
-        if cur.empty:
-            raise DataError(f"no quarter {q} in the panel", where="--quarter")
+        if cur.empty and not (self.dsibs["quarter"] == q).any():
+            raise DataError(f"no quarter {q} in the panel", where="quarter")
         past = f[f["quarter"] == q - 4].set_index("bank")["in"]
-        cur["trend_4q"] = cur["in"].to_numpy() - cur["bank"].map(past).to_numpy()
-        cur = cur[cur["watch"] | cur["above_threshold"]]
-        cols = ["bank", "bank_type", "quarter", "in", "trend_4q", "size_multiplier", "in_vol",
-                "above_threshold", "abnormal_volatility", "systemic_evidence"]
-        return cur.sort_values("in", ascending=False)[cols].head(top).reset_index(drop=True)
+        cur["trend_4q"] = cur["in"].to_numpy() - cur["bank"].map(past).to_numpy(dtype=float)
+        cur = cur[cur["watch"].to_numpy() | cur["above_threshold"].fillna(False).to_numpy(dtype=bool)]
+        out = cur.sort_values("in", ascending=False)[WATCH_COLUMNS].reset_index(drop=True)
+        return out if top is None else out.head(top)
+
+    def is_dsib(self, bank: str) -> bool:
+        return bool((self.dsibs["bank"] == bank).any())
 
     def bank(self, bank: str) -> pd.DataFrame:
+        """The screened rows of one bank (a D-SIB is not screened: see :meth:`dsib_rows`)."""
         out = self.frame[self.frame["bank"] == bank]
         if out.empty:
-            listed = " (a D-SIB: the IN index is for non-D-SIBs)" if bank in set(self.dsibs["bank"]) else ""
-            raise DataError(f"bank {bank!r} is not among the screened banks{listed}", where="--bank")
+            listed = (" (a D-SIB: the IN index is for non-D-SIBs; D-SIBs are presumed systemic)"
+                      if self.is_dsib(bank) else "")
+            raise DataError(f"bank {bank!r} is not among the screened banks{listed}", where="bank")
         return out
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.frame.copy()
+    def dsib_rows(self, bank: str) -> pd.DataFrame:
+        out = self.dsibs[self.dsibs["bank"] == bank]
+        if out.empty:
+            raise DataError(f"bank {bank!r} is not a D-SIB of the panel", where="bank")
+        return out
+
+    # protocol ----------------------------------------------------------------------------------
+    def tables(self) -> dict[str, pd.DataFrame]:
+        text = {"quarter": str}
+        tables = {"watch_list": self.watch_list().astype(text), "screen": self.frame.astype(text),
+                  "dsibs": self.dsibs.astype(text)}
+        if self.calibration is not None:
+            tables.update({f"calibration_{k}": v for k, v in self.calibration.tables().items()})
+        return tables
+
+    def config(self) -> dict[str, Any]:
+        return {"params": self.params.model_dump(mode="json"), "threshold": self.threshold,
+                "threshold_source": self.threshold_source, "quarter": str(self.quarter),
+                "calibration": None if self.calibration is None else self.calibration.config()}
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame], config: dict, *, provenance: Provenance,
+                    warnings: tuple[str, ...] = ()) -> ScreenResult:
+        """Rebuild a stored screen from its ``screen`` and ``dsibs`` tables and its config."""
+        params = INParams.model_validate(config["params"])
+        frame = tables["screen"].copy()
+        frame["quarter"] = pd.PeriodIndex(frame["quarter"].astype(str), freq="Q")
+        for col in ("watch", "abnormal_volatility"):
+            frame[col] = frame[col].astype(bool)
+        for col in ("above_threshold", "systemic_evidence"):
+            frame[col] = frame[col].astype("boolean")
+        dsibs = tables["dsibs"].copy()
+        dsibs["quarter"] = pd.PeriodIndex(dsibs["quarter"].astype(str), freq="Q")
+        cal = None
+        if config.get("calibration") and "calibration_jumps" in tables:
+            cal = CalibrationResult.from_tables(
+                {"jumps": tables["calibration_jumps"], "evaluation": tables["calibration_evaluation"]},
+                config["calibration"], provenance=provenance, warnings=warnings)
+        return cls(frame, dsibs, config.get("threshold"), params, config.get("quarter"), cal,
+                   config.get("threshold_source", "given"), provenance=provenance, warnings=tuple(warnings))
 
     def summary(self) -> str:
-        last = self.latest()
-        return (f"IN screen {last['quarter'].iloc[0]}: {len(last)} banks, {int(last['watch'].sum())} at "
-                f"IN >= 0, {int(last['above_threshold'].sum())} above threshold {self.threshold:.4g}, "
-                f"{int(last['systemic_evidence'].sum())} with evidence of systemic impact; "
-                f"{self.dsibs['bank'].nunique()} D-SIBs listed apart\n{self.provenance.describe()}")
+        cur = self.frame[self.frame["quarter"] == self.quarter]
+        n, watch = len(cur), int(cur["watch"].sum())
+        above = int(cur["above_threshold"].fillna(False).sum())
+        systemic = int(cur["systemic_evidence"].fillna(False).sum())
+        n_dsib = self.dsibs["bank"].nunique()
+        zh = self.lang == "zh"
+        src = _SOURCES.get(self.threshold_source, (self.threshold_source,) * 2)[0 if zh else 1]
+        if zh:
+            thr = (f"超过阈值 {self.threshold:.6g}（{src}）{above} 家，"
+                   f"有系统性影响证据（超阈值且波动异常）{systemic} 家"
+                   if self.threshold is not None else "未设阈值：只计算 IN（请给出失败银行或阈值）")
+            head = (f"IN 筛查 {self.quarter}：{n} 家非系统重要性银行，IN ≥ 0（关注）{watch} 家，{thr}；"
+                    f"{n_dsib} 家系统重要性银行另列（推定具有系统性影响）")
+        else:
+            thr = (f"{above} above the threshold {self.threshold:.6g} ({src}), {systemic} with evidence of systemic "
+                   f"impact (above the threshold and abnormally volatile)" if self.threshold is not None
+                   else "no threshold: IN only (give failed banks or a threshold)")
+            head = (f"IN screen {self.quarter}: {n} non-D-SIB banks, {watch} at IN >= 0 (watch), {thr}; "
+                    f"{n_dsib} D-SIBs listed apart (presumed systemic)")
+        lines = [head]
+        if self.calibration is not None:
+            lines.append(self.calibration.with_lang(self.lang).describe())
+        return "\n".join([*lines, self.footer()])
 
 
-def screen(panel: pd.DataFrame, params: INParams | None = None, threshold: float | None = None
-           ) -> ScreenResult:
+def screen(panel: pd.DataFrame, params: INParams | None = None, threshold: float | None = None, *,
+           quarter: pd.Period | str | None = None) -> ScreenResult:
     """IN, contributions, size multiplier, volatility and flags for every bank-quarter.
 
     Flags: ``watch`` (IN >= 0, the paper's first line), ``above_threshold`` (IN >= the
-    calibrated threshold), ``abnormal_volatility`` and ``systemic_evidence`` (both).
+    threshold), ``abnormal_volatility`` and ``systemic_evidence`` (both). Without a
+    threshold (none given and none in ``params``) the two threshold flags are NA.
+
+    Parameters
+    ----------
+    panel
+        A bank panel (checked by :func:`read_bank_panel` unless it already was).
+    params
+        IN parameters (default: the paper's).
+    threshold
+        IN threshold (finite); default ``params.threshold``.
+    quarter
+        The quarter the watch list and summary show (default: the latest).
+
+    Examples
+    --------
+    >>> from finstab.samples import sample_path
+    >>> res = screen(read_bank_panel(sample_path("banks/panel.csv")))
+    >>> res.threshold is None, bool(res.frame["above_threshold"].isna().all())
+    (True, True)
     """
     p = params or load_in_params()
     df = panel if panel.attrs.get("checked") else read_bank_panel(panel, p)
-    thr = p.threshold if threshold is None else float(threshold)
+    source = "given" if threshold is not None else ("params" if p.threshold is not None else "none")
+    thr = threshold if threshold is not None else p.threshold
+    thr = None if thr is None else as_threshold(thr)
     dsibs = df[df["dsib"]].reset_index(drop=True)
     f = df[~df["dsib"]].sort_values(["bank", "quarter"]).reset_index(drop=True)
     comp = in_components(**{c: f[c].to_numpy() for c in [*RATIO_IDS, "inter", "amo"]}, params=p)
     f = f.assign(**{k: v for k, v in comp.items() if not k.startswith("dev_")})
     f = pd.concat([f, _volatility(f, p)], axis=1)
     f["watch"] = f["in"] >= 0
-    f["above_threshold"] = f["in"] >= thr
-    f["systemic_evidence"] = f["above_threshold"] & f["abnormal_volatility"]
-    prov = Provenance("bank/screen", hash_object(p.model_dump()), hash_frame(df.astype({"quarter": str})),
-                      {"threshold": thr},
-                      tuple(sorted(df["source"].dropna().astype(str).unique())) if "source" in df else ())
-    return ScreenResult(f, dsibs, thr, p, prov)
+    f = _flags(f, thr)
+    prov = Provenance.from_inputs("bank/screen", config=p, inputs={"panel": df.astype({"quarter": str})},
+                                  params={"threshold": thr})
+    return ScreenResult(f, dsibs, thr, p, quarter, threshold_source=source, provenance=prov)

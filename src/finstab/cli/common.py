@@ -52,13 +52,14 @@ def grade_styles(result) -> dict[str, dict[str, str]]:
     return {column_label("grade", result.lang): {g.name(result.lang): f"bold {g.color}" for g in grades}}
 
 
-def deliver(result, *, lang: str, out=None, store=None, label: str = "") -> str | None:
+def deliver(result, *, lang: str, out=None, store=None, label: str = "", digits: int = 2) -> str | None:
     """Show a result (main table, provenance, warnings), write its files, record it; returns the run id."""
     result = result.with_lang(lang)
     styles = grade_styles(result)
     name, frame = next(iter(result.display_tables().items()))
     more = f" — first {PREVIEW_ROWS} of {len(frame)} rows; all in the files" if len(frame) > PREVIEW_ROWS else ""
-    console.print(rich_table(frame.head(PREVIEW_ROWS), f"{label or result.kind}: {name}{more}", styles=styles))
+    console.print(rich_table(frame.head(PREVIEW_ROWS), f"{label or result.kind}: {name}{more}", digits=digits,
+                             styles=styles))
     console.print(result.provenance.describe(), style="dim")
     for w in result.warnings:
         err_console.print(f"[bold yellow]warning:[/] {w}", highlight=False)

@@ -6,7 +6,20 @@ from pathlib import Path
 
 import typer
 
-from finstab.cli.common import console, handle_errors, report_written, rich_table
+from finstab.cli.common import (
+    LangOption,
+    NoStoreOption,
+    OutOption,
+    StoreOption,
+    console,
+    deliver,
+    handle_errors,
+    open_store,
+    rich_table,
+)
+from finstab.core.errors import ConfigError
+from finstab.fund.defaults import COVERAGE as DEFAULT_COVERAGE
+from finstab.fund.defaults import SIMS as DEFAULT_SIMS
 
 fund_app = typer.Typer(no_args_is_help=True, help="Stability-fund sizing by contingent-claims analysis.")
 
@@ -15,54 +28,82 @@ fund_app = typer.Typer(no_args_is_help=True, help="Stability-fund sizing by cont
 @handle_errors
 def size_command(
     data: Path = typer.Option(..., "--data", help="Folder with balance_sheets.csv and market.csv."),
-    year: int = typer.Option(2020, "--year", help="Year to report."),
+    year: int | None = typer.Option(None, "--year", help="Year to show (default: the latest sized year)."),
     alpha: float = typer.Option(0.05, "--alpha", help="Tail probability of the VaR."),
     tier_method: str = typer.Option("quantile", "--tiers", help="quantile (tertiles) or jenks."),
+    sigma: str = typer.Option("log_changes", "--sigma", help="log_changes or merton_asset_vol."),
+    window: str = typer.Option("expanding", "--window", help="expanding, or a number of years (rolling)."),
+    min_obs: int = typer.Option(3, "--min-obs", help="Annual changes needed before a year is sized."),
     conventions: Path | None = typer.Option(None, "--conventions", help="Sector conventions YAML."),
     mc: int = typer.Option(0, "--mc", help="Monte Carlo scenarios for the system fund (0: none)."),
     seed: int = typer.Option(0, "--seed", help="Monte Carlo seed."),
     dask: str | None = typer.Option(None, "--dask", help="'local' for a LocalCluster or a scheduler address."),
-    out: Path | None = typer.Option(None, "--out", help="Directory for CSV and Excel results."),
+    out: Path | None = OutOption,
+    store: str | None = StoreOption,
+    no_store: bool = NoStoreOption,
+    lang: str = LangOption,
 ) -> None:
-    """Fund size per sector and province: ranking, tiers, sector allocation, normality."""
-    from finstab.pipelines import run_fund_sizing
+    """Fund size per sector and province: ranking, all sectors' tiers, trends, allocation, normality."""
+    from finstab.pipelines.fund import run_fund_sizing
 
-    res = run_fund_sizing(data, alpha=alpha, tier_method=tier_method, conventions=conventions,
-                          mc_year=year, n_sims=mc, seed=seed, scheduler=dask)
-    console.print(rich_table(res.province_ranking(year), f"Provinces by fund size, {year} (100 million yuan)"))
-    console.print(rich_table(res.sector_allocation(year), f"Sector allocation, {year}", digits=4))
+    runs = open_store(store, no_store)
+    res = run_fund_sizing(data, alpha=alpha, tier_method=tier_method, conventions=conventions, year=year,
+                          n_sims=mc, seed=seed, scheduler=dask, sigma=sigma, window=_window(window),
+                          min_obs=min_obs)
+    shown = res.with_lang(lang)
+    tables = shown.display_tables()
+    console.print(rich_table(tables["sectors"], f"{'部门配置' if lang == 'zh' else 'Sector allocation'}, "
+                             f"{res.shown_year}", digits=4))
     jb = res.normality
     console.print(f"Jarque-Bera on log market values: {int(jb['lognormal_not_rejected_5pct'].sum())} of "
-                  f"{len(jb)} series not rejected at 5 % (p-values in jarque_bera.csv)")
+                  f"{len(jb)} series not rejected at 5 %")
     if res.monte_carlo is not None:
-        console.print(rich_table(res.monte_carlo.to_frame().head(5), "Monte Carlo: system and sectors",
-                                 digits=4))
-    report_written(res.provenance, res.write(out, year) if out is not None else ())
+        console.print(rich_table(tables["monte_carlo"].head(5), "Monte Carlo: system and sectors", digits=4))
+    deliver(res, lang=lang, out=out, store=runs, label=f"fund sizing {res.shown_year} on {data.name}")
+
+
+def _window(text: str) -> str | int:
+    if text == "expanding":
+        return text
+    if not text.isdigit():
+        raise ConfigError(f"{text!r}; expected 'expanding' or a whole number of years", where="--window")
+    return int(text)
 
 
 @fund_app.command("plan")
 @handle_errors
 def plan_command(
-    target: float = typer.Option(..., "--target", help="Target size (100 million yuan)."),
+    target: float | None = typer.Option(None, "--target", help="Target size (100 million yuan); default: "
+                                        "coverage x the system VaR fund of the sizing."),
     years: int = typer.Option(..., "--years", help="Collection period in years."),
+    from_run: str | None = typer.Option(None, "--from-run", help="Take fund sizes (and the target) from a stored "
+                                        "fund-sizing run (id or prefix) instead of the sample data."),
+    contributors: Path | None = typer.Option(None, "--contributors", help="Contributors CSV/Excel (id, base, "
+                                             "dsib, risk...); default: the sample bank panel."),
     bond_yield: float = typer.Option(0.025, "--yield", help="Yield on the government bonds held."),
     rules: Path | None = typer.Option(None, "--rules", help="Financing rules YAML."),
-    coverage: float = typer.Option(0.01, "--coverage", help="Share of the system's unexpected loss borne."),
-    sims: int = typer.Option(2000, "--sims", help="Loss scenarios."),
-    out: Path | None = typer.Option(None, "--out", help="Write the levy schedule (Excel) here."),
+    coverage: float = typer.Option(DEFAULT_COVERAGE, "--coverage", help="Share of the system's unexpected loss "
+                                   "the fund bears."),
+    sims: int = typer.Option(DEFAULT_SIMS, "--sims", help="Loss scenarios."),
+    out: Path | None = OutOption,
+    store: str | None = StoreOption,
+    no_store: bool = NoStoreOption,
+    lang: str = LangOption,
 ) -> None:
     """Risk-based levies, reserve path, relending bridge, central and provincial layers."""
-    from finstab.pipelines import run_financing_plan
+    from finstab.core.io import read_table
+    from finstab.pipelines.financing import run_financing_plan
 
-    run = run_financing_plan(target=target, years=years, bond_yield=bond_yield, rules=rules,
+    runs = open_store(store, no_store)
+    sizing = None
+    if from_run is not None:
+        source = runs if runs is not None else open_store(store)
+        sizing = source.load(from_run)
+        if sizing.kind != "fund_sizing":
+            raise ConfigError(f"run {from_run} is a {sizing.kind} run, not a fund sizing", where="--from-run")
+    run = run_financing_plan(target=target, years=years, bond_yield=bond_yield, rules=rules, sizing=sizing,
+                             contributors=read_table(contributors) if contributors else None,
                              coverage=coverage, n_sims=sims)
-    plan = run.plan
-    console.print(plan.summary())
-    console.print(rich_table(plan.by_bucket(), "Levies by risk bucket, year 1", digits=6))
-    console.print(rich_table(plan.reserve, "Reserve path"))
-    stats = run.scenarios.summary_stats
-    console.print(f"{stats['scenarios']:,} loss scenarios: P(reserve exhausted) = {stats['p_exhausted']:.2%}, "
-                  f"largest bridge {stats['max_bridge']:,.2f}")
-    console.print(rich_table(run.layers.sort_values("total_fund", ascending=False).head(10),
-                             f"Provincial layers and central-pool allocation (central layer {run.central_layer:,.0f})"))
-    report_written(run.provenance, run.write(out) if out is not None else ())
+    console.print(run.with_lang(lang).summary())
+    console.print(rich_table(run.plan.by_bucket(), "Levies by risk bucket, year 1", digits=6))
+    deliver(run, lang=lang, out=out, store=runs, label=f"financing plan: target {run.plan.target:,.0f}, {years} years")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-import yaml
 
 from finstab.cli.bank import bank_app
 from finstab.cli.common import (
@@ -23,6 +22,7 @@ from finstab.cli.contagion import contagion_command
 from finstab.cli.fund import fund_app
 from finstab.cli.runs import report_command, runs_app
 from finstab.cli.serve import serve_command
+from finstab.cli.spillover import spillover_command
 from finstab.cli.warn import warn_command
 from finstab.core.errors import ConfigError
 
@@ -34,6 +34,7 @@ app.add_typer(systems_app, name="systems")
 app.add_typer(fund_app, name="fund")
 app.add_typer(bank_app, name="bank")
 app.command("contagion")(contagion_command)
+app.command("spillover")(spillover_command)
 app.command("warn")(warn_command)
 app.add_typer(runs_app, name="runs")
 app.command("report")(report_command)
@@ -90,6 +91,8 @@ def ahp_command(
     if file.suffix.lower() in (".yaml", ".yml"):
         if not file.is_file():
             raise ConfigError("file not found", where=str(file))
+        import yaml
+
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
         if isinstance(data, dict):
             labels, data = data.get("labels"), data.get("matrix")

@@ -48,18 +48,22 @@ def diff_command(a: str, b: str, store: str | None = StoreOption, rows: int = ty
 
     diff = Store(store, read_only=True).diff(a, b)
     if diff.empty:
-        console.print("no numeric differences")
+        console.print("no differences: the two runs give the same numbers and grades")
         return
-    console.print(rich_table(diff.reindex(diff["delta"].abs().sort_values(ascending=False).index).head(rows),
-                             f"{len(diff)} differing cells", digits=4))
+    counts = diff["change"].value_counts().to_dict()
+    first = diff.assign(_abs=diff["delta"].abs()).sort_values(["change", "_abs"], ascending=[True, False])
+    console.print(rich_table(first.drop(columns="_abs").head(rows),
+                             f"{len(diff)} differences: " + ", ".join(f"{n} {k}" for k, n in counts.items()), digits=4))
 
 
 @handle_errors
-def report_command(run: str, store: str | None = StoreOption, lang: str = LangOption,
+def report_command(runs: list[str] = typer.Argument(..., help="Run ids or unique prefixes; several give one report."),
+                   store: str | None = StoreOption, lang: str = LangOption,
                    pdf: bool = typer.Option(False, "--pdf", help="Also print to PDF (needs Chromium)."),
                    out: Path = typer.Option(Path("out"), "--out")) -> None:
-    """Self-contained HTML (and PDF) report of a stored run."""
+    """Self-contained HTML (and PDF) report of stored runs: the same sections as the demo."""
     from finstab.report.stored import write_run_report
     from finstab.store.database import Store
 
-    report_written(paths=write_run_report(Store(store, read_only=True).run(run), out, lang, pdf=pdf))
+    source = Store(store, read_only=True)
+    report_written(paths=write_run_report([source.run(r) for r in runs], out, lang, pdf=pdf))

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from finstab.cli.common import console, handle_errors, rich_table
+from finstab.cli.common import (
+    LangOption,
+    NoStoreOption,
+    OutOption,
+    StoreOption,
+    console,
+    deliver,
+    handle_errors,
+    open_store,
+)
 from finstab.samples import sample_path
 
 
@@ -18,10 +27,15 @@ def warn_command(
     events: Path | None = typer.Option(None, "--events", help="Crisis/failure dates."),
     horizon: int = typer.Option(4, "--horizon", help="Warning window in periods."),
     threshold: float = typer.Option(0.5, "--threshold", help="Composite index level that raises a warning."),
+    out: Path | None = OutOption,
+    store: str | None = StoreOption,
+    no_store: bool = NoStoreOption,
+    lang: str = LangOption,
 ) -> None:
     """Thresholds minimising the noise-to-signal ratio, usefulness, composite index evaluation."""
-    from finstab.pipelines import run_warning
+    from finstab.pipelines.warning import run_warning
 
+    runs = open_store(store, no_store)
     if events is None:
         console.print("using SYNTHETIC sample data and events", style="yellow")
         if system is None:
@@ -32,9 +46,5 @@ def warn_command(
     if events is None:
         raise typer.BadParameter("--events is required with your own --system", param_hint="--events")
     run = run_warning(system=system, data=data, events=events, horizon=horizon, threshold=threshold)
-    cols = ["indicator", "direction", "threshold", "nsr", "hit_rate", "false_alarm_rate", "relative_usefulness"]
-    console.print(rich_table(run.signals.table[cols], f"KLR signals, horizon {horizon}", digits=4))
-    ev = run.evaluation
-    console.print(f"composite >= {threshold}: hit rate {ev['hit_rate']:.2%}, false alarms "
-                  f"{ev['false_alarm_rate']:.2%}, warned {ev['events_warned']}/{ev['events']} events, "
-                  f"mean lead {ev['mean_lead']:.1f} periods")
+    console.print(run.with_lang(lang).evaluation_line())
+    deliver(run, lang=lang, out=out, store=runs, label=f"KLR warning: {system or 'bank panel'}, horizon {horizon}")

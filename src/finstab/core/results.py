@@ -96,9 +96,17 @@ class Result:
         return self.summary()
 
     # display ------------------------------------------------------------------------------
+    def label(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Canonical values -> display values in ``self.lang`` (names for ids, grade names); headers unchanged."""
+        return df
+
+    def display(self, df: pd.DataFrame, *, bilingual: bool = False) -> pd.DataFrame:
+        """A canonical table as people read it: labelled values and translated headers."""
+        return display_frame(self.label(df), self.lang, bilingual=bilingual)
+
     def display_tables(self, *, bilingual: bool = False) -> dict[str, pd.DataFrame]:
-        """Tables as people read them: translated values and headers (zh and en side by side if ``bilingual``)."""
-        return {name: display_frame(df, self.lang, bilingual=bilingual) for name, df in self.tables().items()}
+        """Tables as people read them (zh and en headers side by side if ``bilingual``)."""
+        return {name: self.display(df, bilingual=bilingual) for name, df in self.tables().items()}
 
     def excel_fills(self) -> Mapping[str, Mapping[str, str]]:
         """Display column -> {cell text -> colour} for the workbook (grade colours)."""

@@ -74,3 +74,28 @@ def check_option(value: Any, options: Sequence[Any], name: str) -> Any:
     if value not in options:
         raise InputError(f"{value!r} is not one of {', '.join(map(repr, options))}", where=name)
     return value
+
+
+def numeric_column(df: Any, column: str, source: str | None = None) -> np.ndarray:
+    """A column as floats; a non-empty cell that is not a number raises naming the row.
+
+    Empty cells become NaN (the caller decides whether they are allowed).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> numeric_column(pd.DataFrame({"x": ["1.5", "", None]}), "x").tolist()
+    [1.5, nan, nan]
+    """
+    import pandas as pd
+
+    raw = df[column]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return raw.to_numpy(dtype=float)
+    num = pd.to_numeric(raw, errors="coerce")
+    bad = num.isna().to_numpy() & raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise DataError(f"column {column}: {raw.iloc[pos]} is not a number",
+                        where=f"{source or df.attrs.get('source', 'data')} row {pos + df.attrs.get('row_offset', 1)}")
+    return num.to_numpy(dtype=float)

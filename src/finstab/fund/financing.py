@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,7 @@ from scipy.optimize import brentq
 from finstab.configs import config_path
 from finstab.core.config import load_model
 from finstab.core.errors import ConfigError, DataError, InputError
+from finstab.core.results import Result
 from finstab.fund.lognormal import shares
 
 
@@ -299,3 +300,44 @@ def assign_layers(contributors: pd.DataFrame, rules: FinancingRules | None = Non
             raise DataError(f"contributor {row['id']!r} is assigned to {row['layer']!r} but the rules put it in "
                             f"{layer[clash].iloc[0]!r}: overlapping layer assignment", where="contributors.layer")
     return layer
+
+
+@dataclass(frozen=True)
+class FinancingPlan(Result):
+    """A levy plan with its reserve scenarios and the central / provincial layers.
+
+    ``scenarios`` is the mean path over the loss scenarios; ``stats`` holds the probability
+    that the reserve is exhausted, the largest relending bridge and the mean final debt.
+    """
+
+    kind: ClassVar[str] = "financing_plan"
+    plan: LevyPlan
+    scenarios: pd.DataFrame
+    stats: dict[str, float]
+    layers: pd.DataFrame
+    central_layer: float
+    contributors: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"reserve": self.plan.reserve, "buckets": self.plan.by_bucket(), "scenarios": self.scenarios,
+                "layers": self.layers, "levies": self.plan.schedule, "contributors": self.contributors}
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame], config: Any, *, provenance: Any,
+                    warnings: tuple[str, ...] = ()) -> FinancingPlan:
+        p = provenance.parameters
+        plan = LevyPlan(p["target"], p["years"], p["bond_yield"], p["base_rate"], tables["levies"], tables["reserve"])
+        stats = {k: p[k] for k in ("p_exhausted", "max_bridge", "mean_final_debt", "scenarios")}
+        return cls(plan, tables["scenarios"], stats, tables["layers"], p["central_layer"], tables["contributors"],
+                   provenance=provenance, warnings=warnings)
+
+    def summary(self) -> str:
+        s = self.stats
+        zh = self.lang == "zh"
+        n, p, bridge = s["scenarios"], s["p_exhausted"], s["max_bridge"]
+        risk = (f"{n:,} 个损失情景: 储备耗尽概率 {p:.2%}, 最大再贷款过桥 {bridge:,.2f}" if zh else
+                f"{n:,} loss scenarios: P(reserve exhausted) {p:.2%}, largest relending bridge {bridge:,.2f}")
+        central, provincial = self.central_layer, self.layers["provincial_layer"].sum()
+        layers = (f"中央层 {central:,.0f}; 地方层 {provincial:,.0f}" if zh else
+                  f"central layer {central:,.0f}; provincial layers {provincial:,.0f}")
+        return f"{self.plan.summary()}\n{risk}\n{layers}\n{self.footer()}"

@@ -19,6 +19,8 @@ from finstab.monitor.systems.schema import IndicatorSystem
 #: grade key of a score that could not be computed (every indicator below it missing)
 NO_DATA = "no_data"
 NO_DATA_LABEL = {"zh": "无数据", "en": "no data"}
+ALERT_LABELS = {"zh": {"beyond": "超出临界值", "near": "接近临界值"},
+                "en": {"beyond": "beyond the critical line", "near": "near a grade boundary"}}
 
 
 @dataclass(frozen=True)
@@ -176,8 +178,32 @@ class MonitorResult(Result):
         return pd.DataFrame({"node": [tree.nodes[i].id for i in k], "indicator": [tree.indicators[i].id for i in j],
                              "weight": self.omega[k, j]})
 
+    def scores_frame(self) -> pd.DataFrame:
+        """The main table: level-1 scores, the total's grade and the response level it calls for."""
+        wide = self.wide_frame(1)
+        wide["response"] = [getattr(self.system.response_for(g), "level", "") for g in wide["grade"]]
+        return wide
+
+    def alerts_frame(self) -> pd.DataFrame:
+        """Indicators beyond the critical line or within ``alerts.near_points`` above a grade boundary."""
+        rules = self.system.alerts
+        bounds = np.array([g.lower for g in self.system.grade_scale[1:]])
+        s = self.indicator_scores
+        gap = s[..., None] - bounds  # points above each boundary
+        above = np.where(gap >= 0, gap, np.inf).min(axis=-1)
+        beyond = s < rules.warning_line
+        near = ~beyond & (above < rules.near_points)
+        obs, ind = np.nonzero(beyond | near)
+        tree = self.system.tree
+        return pd.DataFrame({
+            "region": self.keys["region"].to_numpy()[obs], "period": self.keys["period"].to_numpy()[obs],
+            "indicator": [tree.indicators[j].id for j in ind], "value": self.indicator_values[obs, ind],
+            "score": s[obs, ind], "alert": np.where(beyond[obs, ind], "beyond", "near"),
+            "points_above_boundary": above[obs, ind]})
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        tables = {"scores": self.wide_frame(1), "nodes": self.node_frame(), "indicators": self.indicator_frame(),
+        tables = {"scores": self.scores_frame(), "alerts": self.alerts_frame(), "nodes": self.node_frame(),
+                  "indicators": self.indicator_frame(),
                   "weights": self.weights_frame(), "node_weights": self.node_weights_frame()}
         if self.node_membership is not None:
             tables["membership"] = self.membership_frame()
@@ -236,6 +262,12 @@ class MonitorResult(Result):
         for col in ("grade", "max_membership"):
             if col in out:
                 out[col] = out[col].map(grades).fillna("")
+        if "response" in out:
+            levels = {r.level: r.name(self.lang) for r in
+                      (self.system.response_for(g.key) for g in self.system.grade_scale) if r is not None}
+            out["response"] = out["response"].map(levels).fillna(out["response"])
+        if "alert" in out:
+            out["alert"] = out["alert"].map(ALERT_LABELS[self.lang])
         for col in ("node", "indicator", "id", "parent"):
             if col in out:
                 out.insert(out.columns.get_loc(col) + 1, f"{col}_name", out[col].map(names))
@@ -253,15 +285,23 @@ class MonitorResult(Result):
         return out
 
     def display_tables(self, *, bilingual: bool = False) -> dict[str, pd.DataFrame]:
-        sheets = {**self.level_frames(), **self.tables()}
-        sheets.pop("scores")
-        sheets = {"scores": self.wide_frame(1), **sheets}
-        return {k: display_frame(self.label(v), self.lang, bilingual=bilingual) for k, v in sheets.items()}
+        tables = self.tables()
+        sheets = {"scores": tables.pop("scores"), **self.level_frames(), **tables}
+        return {k: self.display(v, bilingual=bilingual) for k, v in sheets.items()}
 
     def excel_fills(self) -> Mapping[str, Mapping[str, str]]:
         colours = {g.name(self.lang): g.color for g in self.system.grade_scale}
         return {display_frame(pd.DataFrame(columns=["grade"]), self.lang, bilingual=True).columns[0]: colours}
 
     def summary(self) -> str:
-        table = self.label(self.wide_frame(1)).round(2)
-        return f"{self.system.name(self.lang)}\n{table.to_string(index=False)}\n{self.footer()}"
+        table = self.scores_frame()
+        if len(table) > 30:  # many regions: the latest period, worst first
+            table = table[table["period"] == table["period"].iloc[-1]].nsmallest(30, "total")
+        alerts = self.alerts_frame()
+        zh = self.lang == "zh"
+        count = (f"预警: {int((alerts['alert'] == 'beyond').sum())} 个指标值超出临界值, "
+                 f"{int((alerts['alert'] == 'near').sum())} 个接近临界值" if zh else
+                 f"alerts: {int((alerts['alert'] == 'beyond').sum())} indicator values beyond the critical line, "
+                 f"{int((alerts['alert'] == 'near').sum())} near a grade boundary")
+        return (f"{self.system.name(self.lang)}\n{self.label(table).round(2).to_string(index=False)}\n{count}\n"
+                f"{self.footer()}")

@@ -1,16 +1,21 @@
-"""Pipelines: read data and configs, call the models, return results (no printing).
+"""Pipelines: read data and configs, call the models, return one Result (no printing).
 
-One module per method; everything is re-exported here so ``from finstab.pipelines import
-run_monitor`` keeps working.
+One module per method: ``finstab.pipelines.monitor``, ``.fund``, ``.financing``, ``.bank``,
+``.contagion``, ``.warning``. Import from the module (or use ``import finstab as fs``).
 """
 
-from finstab.pipelines.bank import run_bank_memo, run_bank_screen
-from finstab.pipelines.contagion import ContagionRun, run_contagion
-from finstab.pipelines.financing import FinancingRun, bank_contributors, run_financing_plan
-from finstab.pipelines.fund import run_fund_sizing
-from finstab.pipelines.monitor import read_votes, run_fce, run_monitor
-from finstab.pipelines.warning import WarningRun, run_warning
+from importlib import import_module
+from typing import Any
 
-__all__ = ["ContagionRun", "FinancingRun", "WarningRun", "bank_contributors", "read_votes", "run_bank_memo",
-           "run_bank_screen", "run_contagion", "run_fce", "run_financing_plan", "run_fund_sizing", "run_monitor",
-           "run_warning"]
+_MODULES = {"run_monitor": "monitor", "run_fce": "monitor", "read_votes": "monitor", "run_fund_sizing": "fund",
+            "run_financing_plan": "financing", "bank_contributors": "financing", "run_bank_screen": "bank",
+            "run_bank_memo": "bank", "run_bank_calibration": "bank", "run_bank_waterfall": "bank",
+            "run_contagion": "contagion", "ContagionRun": "contagion",
+            "run_warning": "warning"}
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module 'finstab.pipelines' has no attribute {name!r}")
+    return getattr(import_module(f"finstab.pipelines.{_MODULES[name]}"), name)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from finstab.bank import read_bank_panel, screen
-from finstab.core.io import write_excel
-from finstab.core.provenance import Provenance, hash_frame, hash_object
+from finstab.core.errors import ConfigError
+from finstab.core.provenance import Provenance
+from finstab.fund import defaults
 from finstab.fund.financing import (
-    LevyPlan,
-    ReservePath,
+    FinancingPlan,
     assign_layers,
     layer_sizes,
     load_rules,
@@ -21,25 +20,9 @@ from finstab.fund.financing import (
     plan_levies,
     simulate_reserve,
 )
+from finstab.fund.sizing import FundSizing
 from finstab.pipelines.fund import run_fund_sizing
 from finstab.samples import sample_path
-
-
-@dataclass(frozen=True)
-class FinancingRun:
-    plan: LevyPlan
-    scenarios: ReservePath
-    layers: pd.DataFrame
-    central_layer: float
-    contributors: pd.DataFrame
-    provenance: Provenance
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        return {"levies": self.plan.schedule, "reserve": self.plan.reserve, "scenarios": self.scenarios.path,
-                "layers": self.layers}
-
-    def write(self, out_dir: str | Path) -> list[Path]:
-        return [write_excel(self.tables(), Path(out_dir) / "levy_schedule.xlsx")]
 
 
 def bank_contributors(data: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
@@ -56,29 +39,58 @@ def bank_contributors(data: str | Path | pd.DataFrame | None = None) -> pd.DataF
     return out.reset_index(drop=True)
 
 
-def run_financing_plan(*, target: float, years: int, bond_yield: float = 0.025, rules: str | Path | None = None,
-                       contributors: pd.DataFrame | None = None, fund_data: str | Path | None = None,
-                       fund_year: int = 2020, n_sims: int = 2_000, horizon: int = 10, coverage: float = 0.01,
-                       relending_rate: float = 0.0225, repay_years: int = 5, seed: int = 0) -> FinancingRun:
-    """Levy plan to reach ``target``; reserve scenarios with system losses drawn to match the
-    fund-sizing Monte Carlo (``coverage`` = share of the system's unexpected loss the fund
-    bears); central and provincial layers from the fund sizes of ``fund_year``."""
+DEFAULT_COVERAGE, DEFAULT_SIMS = defaults.COVERAGE, defaults.SIMS
+
+
+def run_financing_plan(*, target: float | None = None, years: int, bond_yield: float = 0.025,
+                       rules: str | Path | None = None, contributors: pd.DataFrame | None = None,
+                       sizing: FundSizing | None = None, fund_data: str | Path | None = None,
+                       fund_year: int | None = None, n_sims: int = DEFAULT_SIMS, horizon: int = 10,
+                       coverage: float = DEFAULT_COVERAGE, relending_rate: float = 0.0225, repay_years: int = 5,
+                       seed: int = 0) -> FinancingPlan:
+    """Levy plan to reach ``target``; reserve scenarios; central and provincial layers.
+
+    System losses are drawn to match the fund-sizing Monte Carlo's system aggregate
+    (``coverage`` = share of the system's unexpected loss the fund bears). The sizing is
+    ``sizing`` (e.g. a stored run) or computed from ``fund_data`` (the synthetic sample by
+    default). Without ``target`` the target is ``coverage`` x the system VaR fund.
+
+    Examples
+    --------
+    >>> plan = run_financing_plan(target=600, years=5, n_sims=200)
+    >>> round(float(plan.plan.reserve["closing"].iloc[-1]), 6)
+    600.0
+    """
+    if not 0 < coverage <= 1:
+        raise ConfigError(f"{coverage}; expected a share in (0, 1]", where="coverage")
+    if int(n_sims) != n_sims or n_sims < 1:
+        raise ConfigError(f"{n_sims}; expected a whole number of scenarios >= 1", where="n_sims")
     rule_obj = load_rules(rules)
     contrib = contributors if contributors is not None else bank_contributors()
     contrib = contrib.assign(layer=assign_layers(contrib, rule_obj))  # rejects clashing explicit layers
+    if sizing is None:
+        sizing = run_fund_sizing(fund_data or sample_path("cca"), year=fund_year, n_sims=20_000, seed=seed)
+    elif fund_year is not None:
+        sizing = sizing.at(fund_year)
+    if sizing.monte_carlo is None:
+        raise ConfigError("the fund sizing has no Monte Carlo of the system; size it with scenarios (--mc)",
+                          where="sizing")
+    system = sizing.monte_carlo.set_index("group").loc["system"]
+    if target is None:
+        target = coverage * float(system["var_fund"])
     plan = plan_levies(contrib, target, years, bond_yield, rule_obj)
-    sizing = run_fund_sizing(fund_data or sample_path("cca"), mc_year=fund_year, n_sims=20_000, seed=seed)
-    mc = sizing.monte_carlo
-    losses = lognormal_system_losses(float(mc.expected[0]), float(mc.var_fund[0]), mc.alpha, horizon, n_sims,
-                                     coverage, seed)
+    alpha = sizing.alpha
+    losses = lognormal_system_losses(float(system["expected"]), float(system["var_fund"]), alpha, horizon,
+                                     n_sims, coverage, seed)
     scenarios = simulate_reserve(plan, losses, relending_rate=relending_rate, repay_years=repay_years)
-    layers, central = layer_sizes(sizing.year(fund_year), rule_obj)
-    notes = set(sizing.provenance.data_notes)
-    if "source" in contrib:
-        notes |= set(contrib["source"].dropna().astype(str))
-    parameters = {"target": plan.target, "years": plan.years, "bond_yield": bond_yield, "coverage": coverage,
-                  "relending_rate": relending_rate, "repay_years": repay_years, "seed": seed,
-                  **scenarios.summary_stats}
-    prov = Provenance("fund/plan", hash_object(rule_obj.model_dump()), hash_frame(contrib), parameters,
-                      tuple(sorted(notes)))
-    return FinancingRun(plan, scenarios, layers, central, contrib, prov)
+    layers, central = layer_sizes(sizing.rows(), rule_obj)
+    params = {"target": plan.target, "years": plan.years, "bond_yield": bond_yield, "coverage": coverage,
+              "relending_rate": relending_rate, "repay_years": repay_years, "seed": seed, "horizon": horizon,
+              "fund_year": sizing.shown_year, "base_rate": plan.base_rate, "central_layer": central,
+              **scenarios.summary_stats}
+    prov = Provenance.from_inputs(
+        "fund/plan", config=rule_obj, inputs={"contributors": contrib, "fund_sizes": sizing.table,
+                                                 "fund_data": sizing.provenance.input_hashes}, params=params,
+        notes=sizing.provenance.data_notes)
+    return FinancingPlan(plan, scenarios.path, scenarios.summary_stats, layers, central, contrib, provenance=prov,
+                         warnings=sizing.warnings)

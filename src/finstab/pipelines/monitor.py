@@ -79,7 +79,7 @@ def run_fce(system: str | Path | IndicatorSystem, *, votes: str | Path | pd.Data
     """AHP-FCE from expert votes or from indicator values (exactly one of the two)."""
     sys_obj = system if isinstance(system, IndicatorSystem) else load_system(system)
     if (votes is None) == (data is None):
-        raise ConfigError("give exactly one of votes or data", where="--votes/--data")
+        raise ConfigError("give exactly one of votes or data", where="votes/data")
     monitor = Monitor(sys_obj, method="fce", operator=operator)
     if data is not None:
         return monitor.evaluate(data if isinstance(data, pd.DataFrame) else read_table(data))

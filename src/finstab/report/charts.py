@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
@@ -32,6 +33,8 @@ def setup_cjk_font() -> str:
 def figure_to_data_uri(fig: plt.Figure) -> str:
     """PNG data URI so reports stay a single offline file."""
     buf = io.BytesIO()
+    for text in fig.findobj(matplotlib.text.Text):  # data text (a region named "$x$") is shown as written
+        text.set_parse_math(False)
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
@@ -42,7 +45,8 @@ def _grade_bands(ax: plt.Axes, grades) -> None:
         ax.axhspan(g.lower, g.upper, color=g.color, alpha=0.12, lw=0)
 
 
-def trend_chart(scores: pd.DataFrame, columns: dict[str, str], grades, title: str) -> str:
+def trend_chart(scores: pd.DataFrame, columns: dict[str, str], grades, title: str,
+                ylabel: str = "score") -> str:
     """Score lines per period (one per column) over the grade bands; returns a data URI."""
     setup_cjk_font()
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
@@ -52,10 +56,26 @@ def trend_chart(scores: pd.DataFrame, columns: dict[str, str], grades, title: st
         ax.plot(x, scores[col], marker="o", lw=2 if col == "total" else 1.3, label=label)
     ax.set_ylim(0, 100)
     step = max(1, len(x) // 10)
-    ax.set_xticks(range(0, len(x), step), list(x)[::step], rotation=30 if step > 1 else 0, fontsize=8,
-                  parse_math=False)  # data text such as a region named "$x$" is shown as written
-    ax.set_ylabel("得分 score")
-    ax.set_title(title, parse_math=False)
+    ax.set_xticks(range(0, len(x), step), list(x)[::step], rotation=30 if step > 1 else 0, fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    return figure_to_data_uri(fig)
+
+
+def line_chart(x: list, series: dict[str, list[float]], title: str, ylabel: str = "", percent: bool = False) -> str:
+    """One line per series over a shared x axis (years, dates)."""
+    setup_cjk_font()
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    labels = [str(v) for v in x]
+    for name, values in series.items():
+        ax.plot(labels, values, marker="o", ms=3, lw=1.5, label=name)
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(range(0, len(labels), step), labels[::step], fontsize=8)
+    if percent:
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return figure_to_data_uri(fig)
 
@@ -77,8 +97,8 @@ def radar_chart(values: dict[str, float], title: str) -> str:
 
 
 def bar_chart(labels: list[str], series: dict[str, list[float]], title: str,
-              ylabel: str = "", stacked: bool = False) -> str:
-    """Grouped or stacked bars."""
+              ylabel: str = "", stacked: bool = False, colors: dict[str, str] | None = None) -> str:
+    """Grouped or stacked bars; ``colors`` fixes a series' colour (grades keep theirs everywhere)."""
     setup_cjk_font()
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     x = np.arange(len(labels))
@@ -87,10 +107,10 @@ def bar_chart(labels: list[str], series: dict[str, list[float]], title: str,
     for k, (name, vals) in enumerate(series.items()):
         v = np.asarray(vals, dtype=float)
         if stacked:
-            ax.bar(x, v, width, bottom=bottom, label=name)
+            ax.bar(x, v, width, bottom=bottom, label=name, color=(colors or {}).get(name))
             bottom += v
         else:
-            ax.bar(x + (k - (len(series) - 1) / 2) * width, v, width, label=name)
+            ax.bar(x + (k - (len(series) - 1) / 2) * width, v, width, label=name, color=(colors or {}).get(name))
     crowded = len(labels) > 8
     ax.set_xticks(x, labels, rotation=45 if crowded else 0, ha="right" if crowded else "center",
                   fontsize=8)
@@ -163,15 +183,15 @@ def network_chart(exposures, labels: list[str], size: np.ndarray, colour: np.nda
     return figure_to_data_uri(fig)
 
 
-def heatmap(frame: pd.DataFrame, title: str, label: str) -> str:
+def heatmap(frame: pd.DataFrame, title: str, label: str, xlabel: str = "borrower", ylabel: str = "lender") -> str:
     """A labelled matrix (e.g. region-to-region exposures)."""
     setup_cjk_font()
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
     im = ax.imshow(frame.to_numpy(), cmap="Blues")
     ax.set_xticks(range(frame.shape[1]), frame.columns, rotation=90, fontsize=7)
     ax.set_yticks(range(frame.shape[0]), frame.index, fontsize=7)
-    ax.set_xlabel("借款方 borrower")
-    ax.set_ylabel("贷款方 lender")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     fig.colorbar(im, ax=ax, shrink=0.6, label=label)
     ax.set_title(title)
     return figure_to_data_uri(fig)

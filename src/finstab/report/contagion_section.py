@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from finstab.pipelines import ContagionRun, WarningRun
+from finstab.early_warning import SIGNAL_COLUMNS, EarlyWarning
+from finstab.pipelines.contagion import ContagionRun
 from finstab.report.charts import heatmap, network_chart
 from finstab.report.html import Section
 
@@ -14,25 +15,28 @@ WARN = {"zh": "早期预警 (KLR 信号法)", "en": "Early warning (KLR signals)
 
 def contagion_section(run: ContagionRun, lang: str = "zh") -> Section:
     where = f" {run.shocked_region}" if run.shocked_region else ""
-    sec = Section("contagion", f"{TITLE[lang]}: {run.shock:.0%} shock{where}", synthetic=run.provenance.synthetic)
-    sec.text(run.clearing.summary() + f"; Furfine cascade rounds {[len(r) for r in run.cascade_rounds]}")
+    shock = "冲击" if lang == "zh" else "shock"
+    sec = Section("contagion", f"{TITLE[lang]}: {run.shock:.0%} {shock}{where}", synthetic=run.provenance.synthetic)
+    run = run.with_lang(lang)
+    zh = lang == "zh"
+    sec.text(run.headline())
     impact = run.ranking.set_index("node").loc[run.banks["bank"], "impact"].to_numpy()
     sec.image(network_chart(run.exposures, list(run.banks["bank"]), run.banks["equity"].to_numpy(dtype=float),
-                            impact, "同业敞口网络 interbank exposure network", "DebtRank impact"), alt="network")
-    sec.table(run.ranking.head(10), digits=4)
+                            impact, "同业敞口网络" if zh else "interbank exposure network",
+                            "DebtRank 影响力" if zh else "DebtRank impact"), alt="network")
+    sec.table(run.display(run.ranking.head(10)), digits=4)
     active = run.region_matrix.loc[run.region_matrix.sum(axis=1) > 0, run.region_matrix.sum(axis=0) > 0]
-    sec.image(heatmap(np.log1p(active), "区域间敞口 (log) region-to-region exposures", "log(1 + 亿元)"),
-              alt="region matrix")
-    sec.provenance.append(run.provenance.describe())
+    sec.image(heatmap(np.log1p(active), "区域间敞口 (对数)" if zh else "region-to-region exposures (log)",
+                      "log(1 + 亿元)" if zh else "log(1 + 100 million yuan)", "借款方" if zh else "borrower",
+                      "贷款方" if zh else "lender"), alt="region matrix")
+    sec.provenance.extend(run.footer().splitlines())
     return sec
 
 
-def warning_section(run: WarningRun, title: str, anchor: str, lang: str = "zh") -> Section:
-    sec = Section(anchor, f"{WARN[lang]}: {title}", synthetic=run.synthetic)
-    cols = ["indicator", "direction", "threshold", "nsr", "hit_rate", "false_alarm_rate", "relative_usefulness"]
-    sec.table(run.signals.table[cols], digits=4)
-    ev = run.evaluation
-    sec.text(f"composite: hit rate {ev['hit_rate']:.1%}, false alarms {ev['false_alarm_rate']:.1%}, "
-             f"warned {ev['events_warned']}/{ev['events']}, mean lead {ev['mean_lead']:.1f} periods "
-             f"(horizon {run.horizon})")
+def warning_section(run: EarlyWarning, title: str, anchor: str, lang: str = "zh") -> Section:
+    run = run.with_lang(lang)
+    sec = Section(anchor, f"{WARN[lang]}: {title}", synthetic=run.provenance.synthetic)
+    sec.table(run.display(run.signals[SIGNAL_COLUMNS]), digits=4)
+    sec.text(run.evaluation_line())
+    sec.provenance.extend(run.footer().splitlines())
     return sec

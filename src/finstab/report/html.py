@@ -36,9 +36,14 @@ class Section:
     def text(self, content: str) -> None:
         self.blocks.append(Block("text", content))
 
-    def table(self, df: pd.DataFrame, digits: int = 2) -> None:
-        self.blocks.append(Block("table", df.round(digits).to_html(index=False, border=0,
-                                                                  na_rep="")))
+    def table(self, df: pd.DataFrame, digits: int = 2, colours: dict[str, str] | None = None) -> None:
+        """An escaped HTML table; cells whose text is a key of ``colours`` get that background."""
+        floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+        styler = df.style.hide(axis="index").format(na_rep="", escape="html")
+        styler = styler.format(precision=digits, na_rep="", thousands=",", subset=floats)
+        if colours:
+            styler = styler.map(lambda v: f"background-color: {colours[v]}" if v in colours else "")
+        self.blocks.append(Block("table", styler.to_html()))
 
     def image(self, uri: str, alt: str = "") -> None:
         self.blocks.append(Block("image", uri, alt))

@@ -6,6 +6,12 @@ from finstab.monitor.model import MonitorResult
 from finstab.report.charts import bar_chart, radar_chart, trend_chart
 from finstab.report.html import Section
 
+
+def grade_colours(result: MonitorResult) -> dict[str, str]:
+    """Displayed grade name -> its colour (the same in every table and chart)."""
+    return {g.name(result.lang): g.color for g in result.system.grade_scale}
+
+
 TITLES = {"zh": "区域金融风险监测", "en": "Regional financial risk monitor"}
 
 
@@ -21,11 +27,13 @@ def monitor_section(result: MonitorResult, lang: str = "zh", anchor: str = "moni
     dims = [n for n in system.tree.nodes if n.level == 1]
     names = {"total": "总体" if lang == "zh" else "total"} | {d.id: d.name(lang) for d in dims}
     latest = table[table["period"] == table["period"].max()]
-    sec.table((latest if table["region"].nunique() > max_regions else table).rename(columns=names))
+    shown = latest if table["region"].nunique() > max_regions else table
+    sec.table(result.display(result.wide_frame(1).loc[shown.index]), colours=grade_colours(result))
     worst = latest.nsmallest(max_regions, "total")["region"]
     for region, frame in table[table["region"].isin(worst)].groupby("region", sort=False):
         sec.image(trend_chart(frame, names, system.grade_scale,
-                              f"{region}: {'各维度得分趋势' if lang == 'zh' else 'scores by dimension'}"),
+                              f"{region}: {'各维度得分趋势' if lang == 'zh' else 'scores by dimension'}",
+                              "得分" if lang == "zh" else "score"),
                   alt=f"trend {region}")
         last = frame.iloc[-1]
         sec.image(radar_chart({d.name(lang): float(last[d.id]) for d in dims},
@@ -36,8 +44,8 @@ def monitor_section(result: MonitorResult, lang: str = "zh", anchor: str = "moni
         top = attr[attr["node"] == "total"].head(8)
         sec.text(("主要变动来源" if lang == "zh" else "Largest contributions to the change of the total")
                  + f" {periods[-2]} → {periods[-1]}")
-        sec.table(top[["region", "indicator_name", "score_from", "score_to", "weight_in_node",
-                       "contribution"]])
+        sec.table(result.display(top[["region", "indicator", "score_from", "score_to", "weight_in_node",
+                                      "contribution"]]))
     sec.provenance.extend(result.footer().splitlines())
     return sec
 
@@ -55,11 +63,13 @@ def fce_section(result: MonitorResult, lang: str = "zh", anchor: str = "fce",
     sec.text(system.source)
     frame = result.label(result.membership_frame())
     grades = [g.name(lang) for g in system.grade_scale]
-    sec.table(frame.drop(columns=["node", "level"]), digits=3)
+    sec.table(result.display(result.membership_frame().drop(columns="level")), digits=3,
+              colours=grade_colours(result))
     last = frame[frame["period"] == frame["period"].iloc[-1]]
     sec.image(bar_chart(list(last["node_name"]), {g: list(last[g]) for g in grades},
                         f"{'各层隶属度' if lang == 'zh' else 'membership by layer'} "
                         f"({last['region'].iloc[0]}, {last['period'].iloc[0]})",
-                        ylabel="隶属度 membership", stacked=True), alt="membership bars")
+                        ylabel="隶属度" if lang == "zh" else "membership", stacked=True, colors=grade_colours(result)),
+              alt="membership bars")
     sec.provenance.extend(result.footer().splitlines())
     return sec

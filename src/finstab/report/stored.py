@@ -9,28 +9,20 @@ from pathlib import Path
 
 from finstab.core.errors import ConfigError
 from finstab.core.io import atomic_write
-from finstab.mcda.scoring import FIVE_GRADES
-from finstab.report.charts import trend_chart
 from finstab.report.html import Section, write_report
+from finstab.report.sections import section_for
 from finstab.store.database import StoredRun
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
+REPORT_TITLE = {"zh": "finstab 分析报告", "en": "finstab analysis report"}
 
 
-def run_section(stored: StoredRun, lang: str = "zh", max_rows: int = 60) -> Section:
+def run_section(stored: StoredRun, lang: str = "zh") -> Section:
+    """The section a stored run's kind renders (as in the demo), tagged with the run id and label."""
     meta = stored.meta
-    sec = Section(f"run-{meta['id']}", f"{meta['kind']}: {meta['label']}", synthetic=bool(meta["synthetic"]))
-    sec.text(meta["summary"])
-    scores = stored.tables.get("scores")
-    if meta["kind"] == "monitor" and scores is not None and "total" in scores:
-        level1 = [c for c in scores.columns if c not in ("region", "period", "grade")][:6]
-        for region, frame in list(scores.groupby("region", sort=False))[:4]:
-            sec.image(trend_chart(frame, {c: c for c in level1}, FIVE_GRADES, str(region)), alt=f"trend {region}")
-    for name, table in stored.tables.items():
-        sec.text(f"{name}: {len(table)} rows" + (f" (first {max_rows})" if len(table) > max_rows else ""))
-        sec.table(table.head(max_rows), digits=4)
-    sec.provenance.append(f"run {meta['id']} | finstab {meta['version']} | config {meta['config_hash']} | "
-                          f"data {meta['data_hash']} | {meta['created']} | parameters {meta['parameters']}")
+    sec = section_for(stored.result(), lang, anchor=f"run-{meta['id']}")
+    sec.title = f"{sec.title} — {meta['label']}"
+    sec.provenance.append(f"run {meta['id']} | {meta['created']}")
     return sec
 
 
@@ -56,8 +48,12 @@ def html_to_pdf(html: Path, pdf: Path) -> Path:
     return atomic_write(pdf, write)
 
 
-def write_run_report(stored: StoredRun, out_dir: str | Path, lang: str = "zh", pdf: bool = False) -> list[Path]:
-    out = Path(out_dir)
-    html = write_report(out / f"report_{stored.meta['id']}.html", f"finstab run {stored.meta['id']}",
-                        [run_section(stored, lang)], lang)
+def write_run_report(stored: StoredRun | list[StoredRun], out_dir: str | Path, lang: str = "zh",
+                     pdf: bool = False) -> list[Path]:
+    """One HTML report (and PDF) of one or several stored runs, each with its kind's section."""
+    runs = stored if isinstance(stored, list) else [stored]
+    sections = [run_section(r, lang) for r in runs]
+    title = sections[0].title if len(sections) == 1 else f"{REPORT_TITLE[lang]} ({len(sections)})"
+    name = "report_" + "_".join(r.meta["id"] for r in runs[:4]) + ("_more" if len(runs) > 4 else "")
+    html = write_report(Path(out_dir) / f"{name}.html", title, sections, lang)
     return [html, html_to_pdf(html, html.with_suffix(".pdf"))] if pdf else [html]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from finstab.configs import provinces
 from finstab.samples import sample_path
 
 SEED = 4_2020
@@ -25,10 +26,6 @@ GROWTH = {"deposits": 0.12, "gov_liabilities": 0.14, "corp_current": 0.10,
 NOISE = {"deposits": 0.006, "gov_liabilities": 0.12, "corp_current": 0.04,
          "hh_liabilities": 0.08, "market_cap": 0.20}
 LARGE = {"GD": 3.0, "JS": 2.6, "ZJ": 2.2, "SD": 2.0, "BJ": 2.2, "SH": 2.0, "HA": 1.4, "SC": 1.4}
-
-
-def provinces() -> pd.DataFrame:
-    return pd.read_csv(sample_path("provinces.csv"), comment="#")
 
 
 def _province_series(rng: np.random.Generator, size: np.ndarray, key: str) -> np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from finstab.samples.cca import provinces
+from finstab.configs import provinces
 
 SEED = 6_2024
 N_CORE, N_PERIPHERY = 15, 185

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from finstab.configs import provinces
 from finstab.monitor.systems import load_system
-from finstab.samples.cca import provinces
 from finstab.samples.synthetic import invert_score
 
 SEED = 5_2023

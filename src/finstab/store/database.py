@@ -149,14 +149,33 @@ def _to_json(df: pd.DataFrame) -> str:
         return None if v is pd.NA or v is pd.NaT else v
 
     rows = [[cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
-    return json.dumps({"columns": [str(c) for c in df.columns], "data": rows}, ensure_ascii=False, default=str)
+    dates = [str(c) for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
+    return json.dumps({"columns": [str(c) for c in df.columns], "data": rows, "dates": dates},
+                      ensure_ascii=False, default=str)
 
 
 def _from_json(text: str) -> pd.DataFrame:
     obj = json.loads(text)
-    return pd.DataFrame(obj["data"], columns=obj["columns"])
+    df = pd.DataFrame(obj["data"], columns=obj["columns"])
+    for col in obj.get("dates", ()):
+        df[col] = pd.to_datetime(df[col])
+    return df
 
 
+#: where each kind of result is defined, so a stored run comes back as its own class
+RESULT_MODULES = {
+    "monitor": "finstab.monitor.result", "fund_sizing": "finstab.fund.sizing",
+    "financing_plan": "finstab.fund.financing",
+    "contagion": "finstab.pipelines.contagion", "early_warning": "finstab.early_warning",
+    "klr_signals": "finstab.early_warning", "bank_screen": "finstab.bank.screen",
+    "bank_calibration": "finstab.bank.calibration", "waterfall": "finstab.bank.waterfall",
+    "merton": "finstab.fund.merton", "monte_carlo": "finstab.fund.montecarlo",
+    "clearing": "finstab.contagion.clearing", "debtrank": "finstab.contagion.debtrank",
+    "cascade": "finstab.contagion.cascade", "connectedness": "finstab.contagion.spillover",
+    "rolling_connectedness": "finstab.contagion.spillover", "spillover": "finstab.pipelines.spillover",
+    "multilayer": "finstab.contagion.multilayer", "dynamic_network": "finstab.contagion.dynamic",
+    "bank_memo": "finstab.bank.memo",
+}
 WARNINGS_TABLE = "_warnings"
 PROVENANCE_TABLE = "_provenance"
 
@@ -200,8 +219,16 @@ class StoredRun:
 
     def result(self) -> Any:
         """The run as a :class:`~finstab.core.results.Result` (its own class where it can rebuild itself)."""
+        from importlib import import_module
+
         from finstab.core.results import rebuild
 
+        module = RESULT_MODULES.get(self.meta["kind"])
+        if module is not None:
+            try:
+                import_module(module)
+            except ImportError:  # a kind from a newer or older finstab: shown as stored
+                pass
         return rebuild(self.meta["kind"], self.result_tables, self.config, provenance=self.provenance,
                        warnings=self.warnings, summary=self.meta["summary"])
 
@@ -410,24 +437,16 @@ class Store:
         return StoredRun(dict(meta), tables)
 
     def diff(self, a: str, b: str, tolerance: float = 1e-12) -> pd.DataFrame:
-        """Cell-level differences of the numeric columns of two runs' common tables."""
+        """What differs between two comparable runs: changed values and grades, added and removed rows.
+
+        Raises :class:`~finstab.core.errors.DataError` when the runs are of different kinds or
+        systems (their numbers would not mean the same thing).
+        """
+        from finstab.store.diff import COLUMNS, check_comparable, diff_tables
+
         ra, rb = self.run(a), self.run(b)
-        out = []
-        for name in ra.tables.keys() & rb.tables.keys():
-            ta, tb = ra.tables[name], rb.tables[name]
-            # float columns are values; everything else (labels, periods, flags) identifies a row
-            common = [c for c in ta.columns if c in tb.columns]
-            nums = [c for c in common if pd.api.types.is_float_dtype(ta[c]) and pd.api.types.is_float_dtype(tb[c])]
-            keys = [c for c in common if c not in nums]
-            if not nums:
-                continue
-            merged = ta[keys + nums].merge(tb[keys + nums], on=keys, how="outer", suffixes=("_a", "_b")) \
-                if keys else ta[nums].join(tb[nums], lsuffix="_a", rsuffix="_b")
-            for col in nums:
-                delta = merged[f"{col}_b"] - merged[f"{col}_a"]
-                changed = (delta.abs() > tolerance) | (merged[f"{col}_a"].isna() != merged[f"{col}_b"].isna())
-                for _, row in merged[changed].iterrows():
-                    out.append({"table": name, "key": " | ".join(str(row[k]) for k in keys), "column": col,
-                                "a": row[f"{col}_a"], "b": row[f"{col}_b"],
-                                "delta": row[f"{col}_b"] - row[f"{col}_a"]})
-        return pd.DataFrame(out, columns=["table", "key", "column", "a", "b", "delta"])
+        check_comparable(ra.meta["kind"], rb.meta["kind"], ra.parameters, rb.parameters)
+        parts = [diff_tables(name, ra.result_tables[name], rb.result_tables[name], tolerance)
+                 for name in ra.result_tables if name in rb.result_tables]
+        parts = [p for p in parts if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)

@@ -28,15 +28,12 @@ from starlette.concurrency import run_in_threadpool
 
 import finstab
 from finstab.core.errors import DataError, FinstabError
-from finstab.core.io import write_excel
-from finstab.mcda.scoring import FIVE_GRADES
 from finstab.monitor.systems import available_presets, load_system
 from finstab.pipelines import run_monitor
 from finstab.report.fonts import cjk_font_path
 from finstab.report.html import render_report
 from finstab.report.stored import run_section
 from finstab.store.database import Store, StoreUnavailable
-from finstab.store.record import record
 from finstab.web.auth import RANK, role_of
 from finstab.web.security import HardeningMiddleware, LoginLimiter, Sessions, is_https, same_origin
 from finstab.web.uploads import Limits, TooLarge, parse_upload, validate_panel
@@ -134,7 +131,6 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
         Row, column and cell limits of an upload.
     """
     st = store if isinstance(store, Store) else Store(store)
-    colours = grade_colours()
     tokens = dict(tokens or {})
     sessions = Sessions(tokens, max_age=int(session_hours * 3600), secret=session_secret)
     limiter = LoginLimiter(login_failures, login_window)
@@ -239,8 +235,8 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
             raise
         except FinstabError as exc:
             raise HTTPException(422, str(exc)) from None
-        return record(st, result, f"{req.preset} ({req.method}) on dataset {req.dataset_id}",
-                      dataset_id=req.dataset_id)
+        return st.save(result, f"{req.preset} ({req.method}) on dataset {req.dataset_id}",
+                       dataset_id=req.dataset_id)
 
     # ---------------------------------------------------------------- pages
     def page(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
@@ -322,31 +318,25 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
         return RedirectResponse(f"/runs/{rid}", status_code=303)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
-    def run_detail_page(request: Request, role: Reader, run_id: str):
+    def run_detail_page(request: Request, role: Reader, run_id: str, lang: Literal["zh", "en"] = "zh"):
         stored = get_run(run_id)
+        result = stored.result().with_lang(lang)
         chosen = {k: v for k, v in request.query_params.items() if k in DRILL_COLUMNS and v}
         filters = {}
-        for table in stored.tables.values():
+        for table in result.tables().values():
             for col in DRILL_COLUMNS:
                 if col in table.columns and table[col].nunique() > 1:
                     filters.setdefault(col, set()).update(map(str, table[col].unique()))
-        result = _as_result(stored)
-        grades = result.grade_labels() if hasattr(result, "grade_labels") else {}
         tables = {}
-        for name, table in stored.tables.items():
-            if name.startswith("_"):  # provenance and warnings the store keeps beside the tables
-                continue
-            for col in ("grade", "max_membership"):  # canonical grade keys -> names, for display only
-                if grades and col in table.columns:
-                    table = table.assign(**{col: table[col].map(lambda k: grades.get(k, k))})
+        for name, table in result.tables().items():
             for col, value in chosen.items():
                 if col in table.columns:
                     table = table[table[col].astype(str) == value]
             if {"score", "global_weight"} <= set(table.columns):  # contribution to the total in points
                 table = table.assign(points=table["score"] * table["global_weight"])
             tables[name] = table
-        html = [(name, t.head(200).round(4).to_html(index=False, border=0, na_rep="", classes="data",
-                                                     table_id=f"table-{name}"))
+        html = [(name, result.display(t.head(200)).round(4).to_html(index=False, border=0, na_rep="",
+                                                                     classes="data", table_id=f"table-{name}"))
                 for name, t in tables.items()]
         options = [(col, sorted(values)[:500], chosen.get(col, "")) for col, values in filters.items()]
         return page(request, "run.html", meta=stored.meta, tables=html, filters=options)
@@ -354,16 +344,10 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
     @app.get("/runs/{run_id}/excel", tags=["runs"], summary="Download a run as a formatted Excel workbook",
              response_class=Response,
              responses={200: {"content": {XLSX: {}}}, **_errors(*COMMON, 404, json_route=False)})
-    def run_excel(run_id: RunId, role: Reader):
+    def run_excel(run_id: RunId, role: Reader, lang: Literal["zh", "en"] = "zh"):
         stored = get_run(run_id)
-        result = _as_result(stored)
         with tempfile.TemporaryDirectory() as tmp:
-            if result is not None:  # the workbook people read: names, bilingual headers, grade colours
-                path = result.to_excel(Path(tmp) / "run.xlsx")
-            else:
-                path = write_excel({k[:31]: v for k, v in stored.tables.items()}, Path(tmp) / "run.xlsx",
-                                   fills={"grade": colours})
-            data = path.read_bytes()
+            data = stored.result().with_lang(lang).to_excel(Path(tmp) / "run.xlsx").read_bytes()
         return Response(data, media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="finstab_{stored.meta["id"]}.xlsx"'})
 
@@ -371,7 +355,8 @@ def create_app(store: Store | str | Path | None = None, tokens: dict[str, str] |
              response_class=HTMLResponse, responses=_errors(*COMMON, 404, json_route=False))
     def run_report(run_id: RunId, role: Reader, lang: Literal["zh", "en"] = "zh"):
         stored = get_run(run_id)
-        return HTMLResponse(render_report(f"finstab run {stored.meta['id']}", [run_section(stored, lang)], lang))
+        section = run_section(stored, lang)
+        return HTMLResponse(render_report(section.title, [section], lang))
 
     # ---------------------------------------------------------------- API docs, served locally
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
@@ -449,20 +434,6 @@ def _swagger_dir() -> Path | None:
         return None
     folder = Path(str(swagger_ui_path))
     return folder if all((folder / n).is_file() for n in DOCS_ASSETS) else None
-
-
-def _as_result(stored) -> Any:
-    """A stored run rebuilt as its Result, in Chinese; ``None`` where it cannot be rebuilt (older runs)."""
-    try:
-        return stored.result().with_lang("zh")
-    except (FinstabError, KeyError, ValueError, TypeError, AttributeError, NotImplementedError):
-        return None
-
-
-def grade_colours() -> dict[str, str]:
-    """Grade key and name (zh and en) -> colour, from the five-grade scale and every preset's grades."""
-    scales = [FIVE_GRADES, *(load_system(name).grade_scale for name in available_presets())]
-    return {name: g.color for scale in scales for g in scale for name in (g.key, g.name_zh, g.name_en)}
 
 
 def _records(df: pd.DataFrame) -> list[dict]:

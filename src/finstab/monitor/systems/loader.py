@@ -36,7 +36,7 @@ def load_system(name_or_path: str | Path) -> IndicatorSystem:
     name = str(name_or_path)
     if name not in available_presets():
         raise ConfigError(f"unknown preset {name!r}; available: {', '.join(available_presets())}",
-                          where="--system")
+                          where="system")
     text = resources.files(PRESET_PACKAGE).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
     return parse_system(read_yaml(text, f"preset {name}"), f"preset {name}")
 

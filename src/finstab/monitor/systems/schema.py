@@ -141,6 +141,38 @@ class GradeSpec(BaseModel):
     representative: float | None = None
 
 
+class Response(BaseModel):
+    """The response level a grade calls for (Guangxi: graded emergency response, 等级响应)."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: str
+    name_zh: str
+    name_en: str
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+#: default grade -> response mapping, in the spirit of the State Council's four-level emergency response
+DEFAULT_RESPONSES = {
+    "severe": Response(level="I", name_zh="I级响应 (特别重大)", name_en="level I (extraordinary)"),
+    "high": Response(level="II", name_zh="II级响应 (重大)", name_en="level II (major)"),
+    "moderate": Response(level="III", name_zh="III级响应 (较大)", name_en="level III (significant)"),
+    "basically_safe": Response(level="IV", name_zh="IV级响应 (关注)", name_en="level IV (watch)"),
+    "safe": Response(level="-", name_zh="常规监测", name_en="routine monitoring"),
+}
+
+
+class Alerts(BaseModel):
+    """Near-threshold flags: "个别指标接近或者超出临界值，须预防" (Guangxi paper)."""
+
+    model_config = ConfigDict(extra="forbid")
+    #: an indicator within this many points above a grade boundary is flagged "near"
+    near_points: float = Field(5.0, ge=0)
+    #: the critical line: an indicator scoring below it is flagged "beyond"
+    warning_line: float = 60.0
+
+
 @dataclass(frozen=True)
 class NodeInfo:
     """Flattened view of an inner node."""
@@ -171,6 +203,12 @@ class IndicatorSystem(_Parent):
     ri_table: str = "saaty1980"
     ahp_method: Literal["eigen", "geometric"] = "eigen"
     allow_inconsistent: bool = False
+    alerts: Alerts = Field(default_factory=Alerts)
+    #: grade key -> response level; grades missing here use DEFAULT_RESPONSES
+    responses: dict[str, Response] = Field(default_factory=dict)
+
+    def response_for(self, grade_key: str) -> Response | None:
+        return self.responses.get(grade_key) or DEFAULT_RESPONSES.get(grade_key)
 
     @model_validator(mode="after")
     def _check_tree(self) -> IndicatorSystem:
@@ -181,6 +219,10 @@ class IndicatorSystem(_Parent):
             if edges != list(self.scores):
                 raise ValueError(f"grades must tile the score points {self.scores} in ascending "
                                  f"order; their edges are {edges}")
+        keys = [g.key for g in self.grades] if self.grades else [g.key for g in FIVE_GRADES]
+        unknown = sorted(set(self.responses) - set(keys))
+        if unknown:
+            raise ValueError(f"responses: {unknown} are not grades of this system; grades are {keys}")
         seen: set[str] = set()
         for path, item in self._walk():
             if item.id in seen:
