@@ -59,8 +59,8 @@ def zibo_csv(**changes) -> bytes:
     for (row, col), value in changes.get("cells", {}).items():
         frame[col] = frame[col].astype(object)
         frame.loc[row, col] = value
-    if changes.get("duplicate"):
-        frame = pd.concat([frame, frame.iloc[[3]]], ignore_index=True)
+    if changes.get("duplicate"):  # the same key with another value (identical repeats are dropped with a warning)
+        frame = pd.concat([frame, frame.iloc[[3]].assign(value=lambda f: f["value"] + 1)], ignore_index=True)
     return frame.to_csv(index=False).encode()
 
 

@@ -192,8 +192,20 @@ def validate_panel(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.assign(indicator=names.astype(str))
     else:
         indicators = [c for c in frame.columns if c not in (*KEY_COLUMNS, *LABEL_COLUMNS) and _has_numbers(frame[c])]
-    build_panel(frame, indicators, missing="error")
+    build_panel(frame, _preset_indicators(indicators), missing="error")
     return frame
+
+
+def _preset_indicators(ids: list[str]) -> list:
+    """The indicators of the shipped preset that has exactly these ids (so messages name them as the CLI
+    does), or the ids themselves."""
+    from finstab.monitor.systems import available_presets, load_system
+
+    for name in available_presets():
+        indicators = load_system(name).tree.indicators
+        if {i.id for i in indicators} == set(ids):
+            return list(indicators)
+    return ids
 
 
 def _has_numbers(column: pd.Series) -> bool:
