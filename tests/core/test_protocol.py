@@ -108,3 +108,16 @@ def test_report_of_every_stored_kind_renders(result, tmp_path):
     for lang in ("zh", "en"):
         html = write_run_report(store.run(rid), tmp_path / lang, lang)[0].read_text(encoding="utf-8")
         assert "@font-face" in html and "finstab-cjk" in html
+
+
+def test_a_table_too_big_for_excel_is_refused_before_writing(tmp_path, monkeypatch):
+    import finstab.core.io as io
+
+    monkeypatch.setattr(io, "EXCEL_MAX_ROWS", 3)
+    result = fs.run_monitor("zibo", sample_path("zibo_sample.csv"))
+    with pytest.raises(fs.FinstabError, match="an Excel sheet holds 3"):
+        result.to_excel(tmp_path / "r.xlsx")
+    assert not list(tmp_path.iterdir())
+    names = {p.name for p in result.write(tmp_path / "out")}
+    assert "results.xlsx" not in names and "scores.csv" in names
+    assert "results.xlsx not written" in (tmp_path / "out" / "summary.txt").read_text(encoding="utf-8")
