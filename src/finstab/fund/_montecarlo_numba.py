@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, set_parallel_chunksize
 
 SUB = 256  # scenarios per unit of parallel work
 
@@ -42,7 +42,18 @@ def _group_totals(z, loadings, ptr, group, weight, out, offset):
                 out[g, offset + s] = acc[g]
 
 
-parallel_totals = njit(cache=True, parallel=True)(_group_totals)
+_parallel_totals = njit(cache=True, parallel=True)(_group_totals)
+
+
+def parallel_totals(*args) -> None:
+    """The parallel variant, threads taking units of work as they finish (dynamic schedule)."""
+    old = set_parallel_chunksize(4)
+    try:
+        _parallel_totals(*args)
+    finally:
+        set_parallel_chunksize(old)
+
+
 # inside dask tasks (threads of one process): no nested thread pools. Not cached: numba's
 # cache key ignores the parallel flag, so the two variants must not share cache files.
 serial_totals = njit(_group_totals)

@@ -81,91 +81,205 @@ NUMBA_MIN = 20_000
 ENGINES = ("auto", "numba", "numpy")
 SHOW = 5  # entities named in a warning
 
-FLOOR = 4 * np.finfo(float).eps  # rounding of f1 relative to its terms (A N(d1) + K' N(d2)) / J
+FLOOR = 4 * np.finfo(float).eps  # rounding of one evaluation, relative to its terms
+VERIFIABLE = 1e-9  # an independent evaluation must be able to confirm the residual to this
 # per-entity status: 0 solved, 1 solved with a put of -rounding clipped to 0, then the failures
-CLIPPED, FLAGGED, UNSOLVED, NONFINITE = 1, 2, 3, 4
+CLIPPED, FLAGGED, UNSOLVED, NONFINITE, ILLCOND = 1, 2, 3, 4, 5
+_EPS4 = FLOOR
 
 
 def _pdf(x: np.ndarray) -> np.ndarray:
     return np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
 
 
-def _residual(x, a, s, lnk, kp, j, sj, sqt):
-    """Relative residuals at ln A = x (A = a, sigma_A = s), with what the Newton step reuses."""
+def _cdf_both(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N(x), N(-x)), both to full relative precision."""
+    return ndtr(x), ndtr(-x)
+
+
+def _residual(z, a, s, kp, ij, isj, sqt):
+    """f1, f2 (relative residuals), d1, N(d1), N(d2), N(-d1), N(-d2) at z = ln(A/K')."""
     h = s * sqt
-    d1 = (x - lnk) / h + 0.5 * h
-    n1 = ndtr(d1)
-    n2 = ndtr(d1 - h)
-    f1 = (a * n1 - kp * n2 - j) / j
-    f2 = n1 * s * a / (sj * j) - 1.0
-    return f1, f2, d1, n1, n2
+    d1 = z / h + 0.5 * h
+    n1, m1 = _cdf_both(d1)
+    n2, m2 = _cdf_both(d1 - h)
+    f1 = (a * n1 - kp * n2) * ij - 1.0
+    f2 = n1 * s * a * isj - 1.0
+    return f1, f2, d1, n1, n2, m1, m2
 
 
-def _target(a, n1, kp, n2, j):
-    """Stop level: TOL, or the rounding floor of f1 when its terms dwarf J (high leverage)."""
-    return np.maximum(TOL, FLOOR * (a * n1 + kp * n2) / j)
-
-
-def _solve_numpy(j, sj, k, r, t):
-    """Vectorised twin of ``_merton_numba.solve``: (a, s, d1, n1, n2, residual, kp)."""
-    sqt = np.sqrt(t)
-    lnk = np.log(k) - r * t
-    kp = np.exp(lnk)
-    a = j + kp
-    s = sj * j / a
-    x, y = np.log(a), np.log(s)
-    f1, f2, d1, n1, n2 = _residual(x, a, s, lnk, kp, j, sj, sqt)
+def _newton(z, y, kp, ij, isj, sqt):
+    """Vectorised twin of ``_merton_numba._newton``; every array has one entry per entity."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        a, s = kp * np.exp(z), np.exp(y)
+        f1, f2, d1, n1, n2, m1, m2 = _residual(z, a, s, kp, ij, isj, sqt)
     norm = np.maximum(np.abs(f1), np.abs(f2))
     norm[np.isnan(norm)] = np.inf
-    state = [x, y, a, s, f1, f2, d1, n1, n2, norm]
-    live = np.flatnonzero(norm > _target(a, n1, kp, n2, j))
+    state = [z, y, a, s, f1, f2, d1, n1, n2, m1, m2, norm]
+    live = np.arange(z.size)
     for _ in range(MAX_ITER):
         if live.size == 0:
             break
-        cx, cy, ca, cs, cf1, cf2, cd1, cn1, _cn2, cnorm = (v[live] for v in state)
-        cj, csj, csqt, clnk, ckp = j[live], sj[live], sqt[live], lnk[live], kp[live]
-        phi1, h = _pdf(cd1), cs * csqt
-        j11 = ca * cn1 / cj
-        j12 = ca * phi1 * h / cj
-        j21 = (cs * ca * cn1 + ca * phi1 / csqt) / (csj * cj)
-        j22 = cs * ca * (cn1 - phi1 * (cd1 - h)) / (csj * cj)
-        det = j11 * j22 - j12 * j21
-        usable = (det > 0) & (det < np.inf)
+        cz, cy, ca, cs, cf1, cf2, cd1, cn1, cn2, _cm1, _cm2, cnorm = (v[live] for v in state)
+        cij, cisj, csqt, ckp = ij[live], isj[live], sqt[live], kp[live]
+        phi1 = _pdf(cd1)
+        target = FLOOR * ((ca * cn1 + ckp * cn2) * cij
+                          + (phi1 / np.maximum(cn1, 1e-300) + ca * phi1 * cij) * (1.0 + np.abs(cd1)))
+        go = ~(cnorm <= np.maximum(TOL, target))
+        h = cs * csqt
+        j11 = cn1 * cij
+        j12 = phi1 * h * cij
+        j21 = (cs * cn1 + phi1 / csqt) * cisj
+        j22 = cs * (cn1 - phi1 * (cd1 - h)) * cisj
+        det = (j11 * j22 - j12 * j21) * ca
+        go &= (det > 0) & (det < np.inf)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            dx = -(j22 * cf1 - j12 * cf2) / det
-            dy = -(j11 * cf2 - j21 * cf1) / det
+            inv = 1.0 / det
+            dz = (j12 * cf2 - j22 * cf1) * inv
+            dy = (j21 * cf1 - j11 * cf2) * inv
+            # Chebyshev's third-order correction, as in the compiled kernel
+            hd = phi1 / h
+            d2 = cd1 - h
+            h11 = j11 + hd * cij
+            h12 = -phi1 * d2 * cij
+            h13 = j12 * (1.0 + cd1 * d2)
+            h21 = cs * (cn1 + hd * (2.0 - cd1 / h)) * cisj
+            h22 = cs * (cn1 - phi1 * d2 + hd * cd1 * d2) * cisj
+            h23 = cs * (cn1 - phi1 * (2.0 * d2 - cd1 + cd1 * d2 * d2)) * cisj
+            q1 = (h11 * dz * dz + 2.0 * h12 * dz * dy + h13 * dy * dy) * ca
+            q2 = (h21 * dz * dz + 2.0 * h22 * dz * dy + h23 * dy * dy) * ca
+            kz = 0.5 * (j12 * q2 - j22 * q1) * inv
+            ky = 0.5 * (j21 * q1 - j11 * q2) * inv
+            small = np.maximum(np.abs(kz), np.abs(ky)) <= 0.5 * np.maximum(np.abs(dz), np.abs(dy))
+            dz = np.where(small, dz + kz, dz)
+            dy = np.where(small, dy + ky, dy)
         moved = np.zeros(live.size, dtype=bool)
-        pending = np.flatnonzero(usable)
+        pending = np.flatnonzero(go)
         step = np.ones(live.size)
         for _ in range(MAX_HALVINGS):
             if pending.size == 0:
                 break
             p = pending
-            tx, ty = cx[p] + step[p] * dx[p], cy[p] + step[p] * dy[p]
+            ez, ey = step[p] * dz[p], step[p] * dy[p]
             with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-                ta, ts = np.exp(tx), np.exp(ty)
-                g = _residual(tx, ta, ts, clnk[p], ckp[p], cj[p], csj[p], csqt[p])
+                tz, ty = cz[p] + ez, cy[p] + ey
+                ta, ts = ca[p] * np.exp(ez), cs[p] * np.exp(ey)
+                g = _residual(tz, ta, ts, ckp[p], cij[p], cisj[p], csqt[p])
                 gnorm = np.maximum(np.abs(g[0]), np.abs(g[1]))
             ok = gnorm < cnorm[p]
             dest = live[p[ok]]
-            for arr, new in zip(state, (tx, ty, ta, ts, *g, gnorm), strict=True):
+            for arr, new in zip(state, (tz, ty, ta, ts, *g, gnorm), strict=True):
                 arr[dest] = new[ok]
             moved[p[ok]] = True
             pending = p[~ok]
             step[pending] *= 0.5
         live = live[moved]
-        live = live[norm[live] > _target(a[live], n1[live], kp[live], n2[live], j[live])]
-    return a, s, d1, n1, n2, norm, kp
+    return state
 
 
-def _outputs_numpy(a, s, d1, n1, n2, norm, kp, t):
+def _inner_z(rel, h):
+    """Vectorised twin of ``_merton_numba._inner_z``."""
+    lo, hi = np.log(rel), np.log1p(rel)
+    z = hi.copy()
+    live = np.arange(rel.size)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for _ in range(200):
+            if live.size == 0:
+                break
+            cz, ch = z[live], h[live]
+            d1 = cz / ch + 0.5 * ch
+            n1, n2 = ndtr(d1), ndtr(d1 - ch)
+            ez = np.exp(cz)
+            f = ez * n1 - n2 - rel[live]
+            up = f > 0
+            hi[live[up]] = cz[up]
+            lo[live[~up]] = cz[~up]
+            done = (np.abs(f) <= _EPS4 * (ez * n1 + n2)) | (hi[live] - lo[live] <= _EPS4 * (1.0 + np.abs(cz)))
+            zn = cz - f / (ez * n1)
+            outside = ~((lo[live] < zn) & (zn < hi[live]))
+            zn[outside] = 0.5 * (lo[live] + hi[live])[outside]
+            z[live[~done]] = zn[~done]
+            live = live[~done]
+    return z
+
+
+def _outer_g(y, rel, sj, sqt):
+    h = np.exp(y) * sqt
+    z = _inner_z(rel, h)
+    n1 = ndtr(z / h + 0.5 * h)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(n1 > 0, np.log(n1) + y + z - np.log(sj * rel), -np.inf)
+    return g, z
+
+
+def _fallback(rel, sj, sqt):
+    """Vectorised twin of ``_merton_numba._fallback``: (z, y), NaN where no bracket was found."""
+    ylo = np.log(sj * rel / (1.0 + rel))
+    glo, zlo = _outer_g(ylo, rel, sj, sqt)
+    z, y = np.full(rel.size, np.nan), np.full(rel.size, np.nan)
+    at_lo = glo >= 0
+    z[at_lo], y[at_lo] = zlo[at_lo], ylo[at_lo]
+    yhi = np.log(sj) + 1.0
+    ghi, zhi = _outer_g(yhi, rel, sj, sqt)
+    for _ in range(60):
+        grow = ~at_lo & ~(ghi >= 0)
+        if not grow.any():
+            break
+        ylo[grow], glo[grow] = yhi[grow], ghi[grow]
+        yhi[grow] += 2.0
+        ghi[grow], zhi[grow] = _outer_g(yhi[grow], rel[grow], sj[grow], sqt[grow])
+    live = np.flatnonzero(~at_lo & (ghi >= 0))
+    z[live], y[live] = zhi[live], yhi[live]
+    side = np.zeros(rel.size, dtype=np.int8)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for _ in range(300):
+            if live.size == 0:
+                break
+            gl, gh, yl, yh = glo[live], ghi[live], ylo[live], yhi[live]
+            usable = (np.abs(gl) < np.inf) & (np.abs(gh) < np.inf) & (gh != gl)
+            yn = np.where(usable, (yl * gh - yh * gl) / (gh - gl), 0.5 * (yl + yh))
+            yn = np.where(usable & ~((yl < yn) & (yn < yh)), 0.5 * (yl + yh), yn)
+            g, zn = _outer_g(yn, rel[live], sj[live], sqt[live])
+            z[live], y[live] = zn, yn
+            done = (np.abs(g) <= 1e-15) | (yh - yl <= _EPS4 * (1.0 + np.abs(yn)))
+            pos = g > 0
+            up, dn = live[pos & ~done], live[~pos & ~done]
+            glo[up] = np.where(side[up] == 1, glo[up] * 0.5, glo[up])
+            yhi[up], ghi[up], side[up] = yn[pos & ~done], g[pos & ~done], 1
+            ghi[dn] = np.where(side[dn] == -1, ghi[dn] * 0.5, ghi[dn])
+            ylo[dn], glo[dn], side[dn] = yn[~pos & ~done], g[~pos & ~done], -1
+            live = live[~done]
+    return z, y
+
+
+def _solve_numpy(j, sj, k, r, t):
+    """Vectorised twin of ``_merton_numba.solve``: the same outputs as arrays."""
+    ij = 1.0 / j
+    isj = ij / sj
+    sqt = np.sqrt(t)
+    kp = k * np.exp(-r * t)
+    rel = j / kp
+    z, y, a, s, _f1, _f2, d1, n1, n2, m1, m2, norm = _newton(np.log1p(rel), np.log(sj * rel / (1.0 + rel)),
+                                                             kp, ij, isj, sqt)
+    stuck = np.flatnonzero(~(norm < CONVERGED))
+    if stuck.size:
+        fz, fy = _fallback(rel[stuck], sj[stuck], sqt[stuck])
+        found = np.isfinite(fz) & np.isfinite(fy)
+        idx = stuck[found]
+        again = _newton(fz[found], fy[found], kp[idx], ij[idx], isj[idx], sqt[idx])
+        better = again[-1] < norm[idx]
+        for arr, new in zip((z, y, a, s, d1, n1, n2, m1, m2, norm),
+                            (again[i] for i in (0, 1, 2, 3, 6, 7, 8, 9, 10, 11)), strict=True):
+            arr[idx[better]] = new[better]
+    return _outputs_numpy(z, a, s, d1, n1, n2, m1, m2, norm, kp, ij, t)
+
+
+def _outputs_numpy(z, a, s, d1, n1, n2, m1, m2, norm, kp, ij, t):
     """d2, debt, put, spread, risk-neutral PD and status, as documented in the module."""
     h = s * np.sqrt(t)
     d2 = d1 - h
     u = a / kp
-    nm1 = np.where(d1 <= 0, 1.0 - n1, ndtr(-d1))
-    nm2 = np.where(d2 <= 0, 1.0 - n2, ndtr(-d2))
-    q = nm2 - u * nm1
+    q = m2 - u * m1
     small = np.flatnonzero((h < SMALL_H) & (d2 > -5.0) & (d2 <= TAIL_D2))
     if small.size:
         sd2, sh = d2[small], h[small]
@@ -178,17 +292,21 @@ def _outputs_numpy(a, s, d1, n1, n2, norm, kp, t):
     status = np.zeros(q.size, dtype=np.int8)
     neg = q < 0
     if neg.any():
-        clip = neg & (-q <= NEGLIGIBLE * nm2)
+        clip = neg & (-q <= NEGLIGIBLE * m2)
         q[clip] = 0.0
         status[clip] = CLIPPED
         status[neg & ~clip] = FLAGGED
-    debt_ratio = u * nm1 + n2
-    with np.errstate(divide="ignore", invalid="ignore"):
+    debt_ratio = u * m1 + n2
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         spread = np.where(q <= 0.5, -np.log1p(-np.minimum(q, 0.5)), -np.log(debt_ratio)) / t
+        phi1 = _pdf(d1)
+        noise = FLOOR * ((a * n1 + kp * n2) * ij + phi1 / np.maximum(n1, 1e-300) * ((2.0 + np.abs(z)) / h
+                                                                                     + np.abs(d1)))
     finite = np.isfinite(spread) & np.isfinite(debt_ratio) & np.isfinite(a) & np.isfinite(s)
+    status[noise > VERIFIABLE] = ILLCOND
     status[~finite] = NONFINITE
     status[~(norm < CONVERGED)] = UNSOLVED
-    return d2, kp * debt_ratio, kp * q, spread, nm2, status
+    return a, s, d1, d2, norm, kp * debt_ratio, kp * q, spread, m2, status
 
 
 @cache
@@ -197,14 +315,14 @@ def _numba_solver():
         from finstab.fund import _merton_numba
     except ImportError:
         return None
-    return _merton_numba.solve
+    return _merton_numba.run
 
 
 def _solve_numba(j, sj, k, r, t):
     solve = _numba_solver()
     out = [np.empty(j.size) for _ in range(9)]
     status = np.empty(j.size, dtype=np.int8)
-    params = np.array([TOL, FLOOR, CONVERGED, SMALL_H, TAIL_D2, NEGLIGIBLE])
+    params = np.array([TOL, FLOOR, CONVERGED, SMALL_H, TAIL_D2, NEGLIGIBLE, VERIFIABLE])
     solve(j, sj, k, r, t, params, np.array([MAX_ITER, MAX_HALVINGS]), np.array(GL_NODES), np.array(GL_WEIGHTS),
           *out, status)
     return (*out, status)
@@ -324,8 +442,7 @@ def merton_solve(equity: Any, equity_vol: Any, default_point: Any, r: Any, T: An
     if use_numba:
         a, s, d1, d2, resid, debt, put, spread, pd_rn, status = _solve_numba(j, sj, d, rr, t)
     else:
-        a, s, d1, n1, n2, resid, kp = _solve_numpy(j, sj, d, rr, t)
-        d2, debt, put, spread, pd_rn, status = _outputs_numpy(a, s, d1, n1, n2, resid, kp, t)
+        a, s, d1, d2, resid, debt, put, spread, pd_rn, status = _solve_numpy(j, sj, d, rr, t)
     if mu is None:
         dd, pd_ = d2, pd_rn
     else:
@@ -360,6 +477,7 @@ def _flag_messages(status: np.ndarray, labels: Sequence[Any] | None) -> list[str
     counts = np.bincount(status[bad], minlength=NONFINITE + 1)
     why = [f"{counts[code]:,} {text}" for code, text in (
         (UNSOLVED, f"with relative residual >= {CONVERGED:g}"),
+        (ILLCOND, "too ill-conditioned to verify the residual in double precision"),
         (FLAGGED, "with a negative implicit put beyond rounding"),
         (NONFINITE, "with a non-finite derived value")) if counts[code]]
     return [f"Merton: {bad.size:,} of {status.size:,} entities not converged ({'; '.join(why)}): "

@@ -2,7 +2,7 @@
 
 Part i is worth S_i exp(m_i + v_i Z_i) at the horizon, with m_i = (mu_i - sigma_i^2/2) T,
 v_i = sigma_i sqrt(T) and Z ~ N(0, C). With C = L L^T of rank k (L: n x k from the
-eigen-decomposition, eigenvalues below 1e-10 of the largest dropped), Z = L E for k
+pivoted Cholesky factor, conditional variances below 1e-10 dropped), Z = L E for k
 standard normals E, so a scenario draws k normals, not n. A group total is
 
     sum_i g_i S_i e^{m_i} exp((v_i L_i) . E) = W exp(E B)        (W = g S e^m, B = (v L)^T)
@@ -38,9 +38,18 @@ from finstab.core.warnings import ConvergenceWarning, warn
 from finstab.fund.lognormal import _check_alpha, var_fund_size
 
 BLOCK = 4096  # scenarios per seeded block (the unit of reproducibility)
-RANK_TOL = 1e-10  # eigenvalues below this fraction of the largest are dropped
+RANK_TOL = 1e-10  # conditional variances (eigenvalues) below this are dropped
 SHOW = 5
 ENGINES = ("auto", "numba", "numpy")
+
+
+def _check_corr(corr: Any) -> np.ndarray:
+    c = as_float_array(corr, "corr", ndim=2)
+    if c.shape[0] != c.shape[1] or not np.allclose(c, c.T, atol=1e-10):
+        raise InputError("correlation matrix must be square and symmetric", where="corr")
+    if not np.allclose(np.diag(c), 1.0, atol=1e-8):
+        raise InputError("correlation matrix must have a unit diagonal", where="corr")
+    return c
 
 
 def correlation_sqrt(corr: Any, *, rank_tol: float = 0.0) -> np.ndarray:
@@ -61,14 +70,48 @@ def correlation_sqrt(corr: Any, *, rank_tol: float = 0.0) -> np.ndarray:
     >>> root.shape, bool(np.allclose(root @ root.T, c))
     ((2, 1), True)
     """
-    c = as_float_array(corr, "corr", ndim=2)
-    if c.shape[0] != c.shape[1] or not np.allclose(c, c.T, atol=1e-10):
-        raise InputError("correlation matrix must be square and symmetric", where="corr")
-    if not np.allclose(np.diag(c), 1.0, atol=1e-8):
-        raise InputError("correlation matrix must have a unit diagonal", where="corr")
+    c = _check_corr(corr)
     vals, vecs = np.linalg.eigh(c)
     keep = vals > rank_tol * max(float(vals.max()), 0.0) if rank_tol > 0 else np.ones(vals.size, dtype=bool)
     return vecs[:, keep] * np.sqrt(np.clip(vals[keep], 0.0, None))
+
+
+def low_rank_root(corr: Any, *, tol: float = RANK_TOL) -> np.ndarray:
+    """An n x k factor L with L L^T = corr, k the numerical rank.
+
+    Pivoted Cholesky, stopped when every remaining conditional variance is below ``tol``:
+    O(n^2 k) element-wise work and no multithreaded LAPACK call (those thrash on a busy
+    machine). When corr is not positive semi-definite to within 1e-8 (e.g. assembled from
+    pairwise correlations) it falls back to :func:`correlation_sqrt` with negative
+    eigenvalues clipped.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(size=(12, 40))
+    >>> c = np.corrcoef(x, rowvar=False)
+    >>> root = low_rank_root(c)
+    >>> root.shape, bool(np.abs(root @ root.T - c).max() < 1e-8)
+    ((40, 11), True)
+    """
+    c = _check_corr(corr)
+    n = c.shape[0]
+    d = np.diag(c).copy()
+    cols: list[np.ndarray] = []
+    for _ in range(n):
+        i = int(np.argmax(d))
+        if d[i] <= tol:
+            break
+        col = c[:, i].copy()
+        for prev in cols:
+            col -= prev * prev[i]
+        col /= np.sqrt(d[i])
+        d -= col * col
+        d[i] = 0.0
+        cols.append(col)
+    root = np.column_stack(cols) if cols else np.zeros((n, 0))
+    if cols and np.abs(np.einsum("ik,jk->ij", root, root) - c).max() <= 1e-8:
+        return root
+    return correlation_sqrt(c, rank_tol=tol)
 
 
 @dataclass(frozen=True)
@@ -139,28 +182,32 @@ def _sparse_by_part(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return ptr, group.astype(np.int64), np.ascontiguousarray(weights.T[part, group])
 
 
-def _simulate_chunk(args: tuple) -> np.ndarray:
-    """Group totals (groups x scenarios) of a run of blocks; top-level so dask can ship it."""
+def _simulate_chunk(args: tuple, out: np.ndarray | None = None, offset: int = 0) -> np.ndarray:
+    """Group totals (groups x scenarios) of a run of blocks; top-level so dask can ship it.
+
+    Writes into ``out[:, offset:]`` when given (the local path fills one array in place).
+    """
     seeds, sizes, loadings, weights, engine = args
     k, n = loadings.shape
-    out = np.empty((weights.shape[0], int(sum(sizes))))
+    if out is None:
+        out, offset = np.empty((weights.shape[0], int(sum(sizes)))), 0
     if engine != "numpy":
         kernels = _numba_totals()
         if kernels is None:
             raise InputError("engine 'numba' needs numba on every worker; pip install 'finstab[fast]'",
                              where="engine")
         totals = kernels.parallel_totals if engine == "numba" else kernels.serial_totals
-        z = np.empty((out.shape[1], k))
+        z = np.empty((int(sum(sizes)), k))
         start = 0
         for seq, m in zip(seeds, sizes, strict=True):
             np.random.default_rng(seq).standard_normal(out=z[start:start + m])
             start += m
-        totals(z, loadings, *_sparse_by_part(weights), out, 0)
+        totals(z, loadings, *_sparse_by_part(weights), out, offset)
         return out
     z = np.empty((BLOCK, k))
     e = np.empty((BLOCK, n))
     tot = np.empty((weights.shape[0], BLOCK))
-    start = 0
+    start = offset
     for seq, m in zip(seeds, sizes, strict=True):
         zb, eb, tb = z[:m], e[:m], tot[:, :m]
         np.random.default_rng(seq).standard_normal(out=zb)
@@ -184,18 +231,22 @@ def _tail_stats(row: np.ndarray, alpha: float) -> tuple[float, float, float, flo
     lo = int(np.floor(pos))
     hi = min(lo + 1, n - 1)
     spread = np.sqrt(n * alpha * (1 - alpha))
-    l1 = max(int(np.floor(n * alpha - spread)), 0)
-    u1 = min(int(np.ceil(n * alpha + spread)), n - 1)
-    row.partition(sorted({l1, lo, hi, u1}))
+    l1 = min(max(int(np.floor(n * alpha - spread)), 0), lo)
+    u1 = max(min(int(np.ceil(n * alpha + spread)), n - 1), hi)
+    row.partition(u1)  # one pass over all scenarios, then only the lower tail
+    row[:u1].partition(sorted({l1, lo, hi} - {u1}))
     a, b, frac = row[lo], row[hi], pos - lo
     q = b - (b - a) * (1 - frac) if frac >= 0.5 else a + (b - a) * frac
     tail = row[:lo + 1]
-    ties = row[lo + 1:]
-    extra = int(np.count_nonzero(ties <= q)) if b <= q else 0
+    extra = 0
+    if b <= q:  # ties at the quantile belong to the tail
+        extra = int(np.count_nonzero(row[lo + 1:u1 + 1] <= q))
+        if row[u1] <= q:
+            extra += int(np.count_nonzero(row[u1 + 1:] <= q))
     count = lo + 1 + extra
-    total = float(tail.sum()) + extra * q
-    mean = total / count
-    sd = float(np.sqrt(max(float(np.sum((tail - mean) ** 2)) + extra * (q - mean) ** 2, 0.0) / max(count - 1, 1)))
+    mean = (float(tail.sum()) + extra * q) / count
+    ss = float(np.sum((tail - mean) ** 2)) + extra * (q - mean) ** 2
+    sd = float(np.sqrt(ss / max(count - 1, 1)))
     return float(q), float(row[u1] - row[l1]) / 2, mean, sd / np.sqrt(count)
 
 
@@ -248,7 +299,7 @@ def monte_carlo_fund(s0: Any, mu: Any, sigma: Any, corr: Any, *, groups: Any = N
     s = check_positive(as_float_array(s0, "s0", ndim=1), "s0")
     m = np.broadcast_to(as_float_array(mu, "mu"), s.shape)
     v = check_positive(np.broadcast_to(as_float_array(sigma, "sigma"), s.shape), "sigma", strict=False)
-    root = correlation_sqrt(corr, rank_tol=RANK_TOL)
+    root = low_rank_root(corr)
     if root.shape[0] != s.size:
         raise InputError(f"corr is {root.shape[0]}x{root.shape[0]} for {s.size} parts", where="corr")
     g = np.ones((1, s.size)) if groups is None else as_float_array(groups, "groups", ndim=2)
@@ -283,9 +334,13 @@ def monte_carlo_fund(s0: Any, mu: Any, sigma: Any, corr: Any, *, groups: Any = N
     kernel = "numpy" if not use_numba else ("numba" if client is None else "numba-serial")
     tasks = [(seeds[i:i + per_task], sizes[i:i + per_task], loadings, weights, kernel)
              for i in range(0, n_blocks, per_task)]
-    parts = ([_simulate_chunk(t) for t in tasks] if client is None
-             else client.gather(client.map(_simulate_chunk, tasks, pure=False)))
-    totals = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+    if client is None:
+        totals = np.empty((g.shape[0], n_sims))
+        for i, task in enumerate(tasks):
+            _simulate_chunk(task, totals, i * per_task * BLOCK)
+    else:
+        parts = client.gather(client.map(_simulate_chunk, tasks, pure=False))
+        totals = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     expected = g @ (s * np.exp(m * T))  # exact, not simulated
     stats = np.array([_tail_stats(row, a) for row in totals])  # rows are contiguous
