@@ -67,12 +67,15 @@ def _newton(z, y, kp, ij, isj, sqt, tol, floor, max_iter, max_halvings):
     norm = max(abs(f1), abs(f2))
     if not norm == norm:
         norm = math.inf
+    reached = False
     for _ in range(max_iter):
         if norm <= tol:
+            reached = True
             break
         phi1 = _pdf(d1)
         # rounding floor of this evaluation: f1's terms, and d1's own rounding through N(d1)
         if norm <= floor * ((a * n1 + kp * n2) * ij + (phi1 / max(n1, 1e-300) + a * phi1 * ij) * (1.0 + abs(d1))):
+            reached = True
             break
         # Jacobian of (f1, f2) in (z, y), divided by A (common to every entry)
         h = s * sqt
@@ -121,7 +124,7 @@ def _newton(z, y, kp, ij, isj, sqt, tol, floor, max_iter, max_halvings):
             step *= 0.5
         if not moved:
             break
-    return z, y, a, s, d1, n1, n2, m1, m2, norm
+    return z, y, a, s, d1, n1, n2, m1, m2, norm, reached
 
 
 @njit(cache=True)
@@ -248,13 +251,13 @@ def solve(j, sj, k, r, t, params, limits, nodes, weights, a_out, s_out, d1_out, 
         sqt = math.sqrt(ti)
         kp = k[i] * math.exp(-r[i] * ti)
         rel = ji / kp
-        z, _y, a, s, d1, n1, n2, m1, m2, norm = _newton(
+        z, _y, a, s, d1, n1, n2, m1, m2, norm, reached = _newton(
             math.log1p(rel), math.log(sji * rel / (1.0 + rel)), kp, ij, isj, sqt, tol, floor, max_iter,
             max_halvings)
-        if not norm < converged:
+        if not reached:  # Newton stalled: bracketing fallback, then polish
             fz, fy = _fallback(rel, sji, sqt)
             if abs(fz) < math.inf and abs(fy) < math.inf:
-                nz, _ny, na, ns, nd1, nn1, nn2, nm1, nm2, nnorm = _newton(
+                nz, _ny, na, ns, nd1, nn1, nn2, nm1, nm2, nnorm, _r = _newton(
                     fz, fy, kp, ij, isj, sqt, tol, floor, max_iter, max_halvings)
                 if nnorm < norm:
                     z, a, s, d1, n1, n2, m1, m2, norm = nz, na, ns, nd1, nn1, nn2, nm1, nm2, nnorm

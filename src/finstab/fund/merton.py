@@ -116,6 +116,7 @@ def _newton(z, y, kp, ij, isj, sqt):
     norm = np.maximum(np.abs(f1), np.abs(f2))
     norm[np.isnan(norm)] = np.inf
     state = [z, y, a, s, f1, f2, d1, n1, n2, m1, m2, norm]
+    reached = np.zeros(z.size, dtype=bool)
     live = np.arange(z.size)
     for _ in range(MAX_ITER):
         if live.size == 0:
@@ -125,7 +126,9 @@ def _newton(z, y, kp, ij, isj, sqt):
         phi1 = _pdf(cd1)
         target = FLOOR * ((ca * cn1 + ckp * cn2) * cij
                           + (phi1 / np.maximum(cn1, 1e-300) + ca * phi1 * cij) * (1.0 + np.abs(cd1)))
-        go = ~(cnorm <= np.maximum(TOL, target))
+        at_target = cnorm <= np.maximum(TOL, target)
+        reached[live[at_target]] = True
+        go = ~at_target
         h = cs * csqt
         j11 = cn1 * cij
         j12 = phi1 * h * cij
@@ -174,7 +177,7 @@ def _newton(z, y, kp, ij, isj, sqt):
             pending = p[~ok]
             step[pending] *= 0.5
         live = live[moved]
-    return state
+    return (*state, reached)
 
 
 def _inner_z(rel, h):
@@ -259,15 +262,15 @@ def _solve_numpy(j, sj, k, r, t):
     sqt = np.sqrt(t)
     kp = k * np.exp(-r * t)
     rel = j / kp
-    z, y, a, s, _f1, _f2, d1, n1, n2, m1, m2, norm = _newton(np.log1p(rel), np.log(sj * rel / (1.0 + rel)),
-                                                             kp, ij, isj, sqt)
-    stuck = np.flatnonzero(~(norm < CONVERGED))
+    z, y, a, s, _f1, _f2, d1, n1, n2, m1, m2, norm, reached = _newton(
+        np.log1p(rel), np.log(sj * rel / (1.0 + rel)), kp, ij, isj, sqt)
+    stuck = np.flatnonzero(~reached)  # Newton stalled: bracketing fallback, then polish
     if stuck.size:
         fz, fy = _fallback(rel[stuck], sj[stuck], sqt[stuck])
         found = np.isfinite(fz) & np.isfinite(fy)
         idx = stuck[found]
         again = _newton(fz[found], fy[found], kp[idx], ij[idx], isj[idx], sqt[idx])
-        better = again[-1] < norm[idx]
+        better = again[11] < norm[idx]
         for arr, new in zip((z, y, a, s, d1, n1, n2, m1, m2, norm),
                             (again[i] for i in (0, 1, 2, 3, 6, 7, 8, 9, 10, 11)), strict=True):
             arr[idx[better]] = new[better]
@@ -474,7 +477,7 @@ def _flag_messages(status: np.ndarray, labels: Sequence[Any] | None) -> list[str
     first = bad[:SHOW]
     names = [str(labels[i]) if labels is not None else f"index {int(i)}" for i in first]
     more = f" and {bad.size - first.size:,} more" if bad.size > first.size else ""
-    counts = np.bincount(status[bad], minlength=NONFINITE + 1)
+    counts = np.bincount(status[bad], minlength=max(CLIPPED, FLAGGED, UNSOLVED, NONFINITE, ILLCOND) + 1)
     why = [f"{counts[code]:,} {text}" for code, text in (
         (UNSOLVED, f"with relative residual >= {CONVERGED:g}"),
         (ILLCOND, "too ill-conditioned to verify the residual in double precision"),
