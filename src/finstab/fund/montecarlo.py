@@ -224,7 +224,8 @@ def _tail_stats(row: np.ndarray, alpha: float) -> tuple[float, float, float, flo
 
     ``row`` is partitioned in place. The quantile's standard error is half the distance
     between the order statistics at n alpha -/+ sqrt(n alpha (1 - alpha)) (the binomial
-    one-sigma interval); the tail mean's is the tail's standard deviation over sqrt(size).
+    one-sigma interval); the tail mean's is sqrt((Var(X | X <= q) + (1 - alpha) (ES - q)^2) / k)
+    with k the tail size (the second term: the tail's own boundary is estimated).
     """
     n = row.size
     pos = alpha * (n - 1)
@@ -246,8 +247,8 @@ def _tail_stats(row: np.ndarray, alpha: float) -> tuple[float, float, float, flo
     count = lo + 1 + extra
     mean = (float(tail.sum()) + extra * q) / count
     ss = float(np.sum((tail - mean) ** 2)) + extra * (q - mean) ** 2
-    sd = float(np.sqrt(ss / max(count - 1, 1)))
-    return float(q), float(row[u1] - row[l1]) / 2, mean, sd / np.sqrt(count)
+    var = ss / max(count - 1, 1) + (1 - alpha) * (mean - q) ** 2
+    return float(q), float(row[u1] - row[l1]) / 2, mean, float(np.sqrt(var / count))
 
 
 def monte_carlo_fund(s0: Any, mu: Any, sigma: Any, corr: Any, *, groups: Any = None,
