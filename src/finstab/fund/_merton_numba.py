@@ -90,21 +90,25 @@ def _newton(z, y, kp, ij, isj, sqt, tol, floor, max_iter, max_halvings):
         dz = (j12 * f2 - j22 * f1) * inv
         dy = (j21 * f1 - j11 * f2) * inv
         # Chebyshev's third-order correction -J^-1 F''[d, d] / 2 (no new transcendentals);
-        # kept only while it is a correction (at most half the Newton step)
-        hd = phi1 / h
-        h11 = j11 + hd * ij
-        h12 = -phi1 * (d1 - h) * ij
-        h13 = j12 * (1.0 + d1 * (d1 - h))
-        h21 = s * (n1 + hd * (2.0 - d1 / h)) * isj
-        h22 = s * (n1 - phi1 * (d1 - h) + hd * d1 * (d1 - h)) * isj
-        h23 = s * (n1 - phi1 * (2.0 * (d1 - h) - d1 + d1 * (d1 - h) * (d1 - h))) * isj
-        q1 = (h11 * dz * dz + 2.0 * h12 * dz * dy + h13 * dy * dy) * a
-        q2 = (h21 * dz * dz + 2.0 * h22 * dz * dy + h23 * dy * dy) * a
-        cz = 0.5 * (j12 * q2 - j22 * q1) * inv
-        cy = 0.5 * (j21 * q1 - j11 * q2) * inv
-        if max(abs(cz), abs(cy)) <= 0.5 * max(abs(dz), abs(dy)):
-            dz += cz
-            dy += cy
+        # kept only while it is a correction (at most half the Newton step); skipped for steps
+        # so small that Newton alone lands below the tolerance
+        if max(abs(dz), abs(dy)) < 1e-7:
+            hd = 0.0
+        else:
+            hd = phi1 / h
+            h11 = j11 + hd * ij
+            h12 = -phi1 * (d1 - h) * ij
+            h13 = j12 * (1.0 + d1 * (d1 - h))
+            h21 = s * (n1 + hd * (2.0 - d1 / h)) * isj
+            h22 = s * (n1 - phi1 * (d1 - h) + hd * d1 * (d1 - h)) * isj
+            h23 = s * (n1 - phi1 * (2.0 * (d1 - h) - d1 + d1 * (d1 - h) * (d1 - h))) * isj
+            q1 = (h11 * dz * dz + 2.0 * h12 * dz * dy + h13 * dy * dy) * a
+            q2 = (h21 * dz * dz + 2.0 * h22 * dz * dy + h23 * dy * dy) * a
+            cz = 0.5 * (j12 * q2 - j22 * q1) * inv
+            cy = 0.5 * (j21 * q1 - j11 * q2) * inv
+            if max(abs(cz), abs(cy)) <= 0.5 * max(abs(dz), abs(dy)):
+                dz += cz
+                dy += cy
         step = 1.0
         moved = False
         for _h in range(max_halvings):
@@ -266,7 +270,9 @@ def solve(j, sj, k, r, t, params, limits, nodes, weights, a_out, s_out, d1_out, 
         u = a / kp
         q, status = _put_ratio(d1, d2, h, u, m1, m2, small_h, tail_d2, negligible, nodes, weights)
         debt_ratio = u * m1 + n2
-        if q <= 0.5:
+        if q < 1e-8:
+            spread = q * (1.0 + 0.5 * q) / ti  # -log1p(-q) to 3e-17 relative
+        elif q <= 0.5:
             spread = -math.log1p(-q) / ti
         else:
             spread = -math.log(debt_ratio) / ti

@@ -141,7 +141,7 @@ def _newton(z, y, kp, ij, isj, sqt):
             dz = (j12 * cf2 - j22 * cf1) * inv
             dy = (j21 * cf1 - j11 * cf2) * inv
             # Chebyshev's third-order correction, as in the compiled kernel
-            hd = phi1 / h
+            hd = np.where(np.maximum(np.abs(dz), np.abs(dy)) < 1e-7, 0.0, phi1 / h)
             d2 = cd1 - h
             h11 = j11 + hd * cij
             h12 = -phi1 * d2 * cij
@@ -153,7 +153,7 @@ def _newton(z, y, kp, ij, isj, sqt):
             q2 = (h21 * dz * dz + 2.0 * h22 * dz * dy + h23 * dy * dy) * ca
             kz = 0.5 * (j12 * q2 - j22 * q1) * inv
             ky = 0.5 * (j21 * q1 - j11 * q2) * inv
-            small = np.maximum(np.abs(kz), np.abs(ky)) <= 0.5 * np.maximum(np.abs(dz), np.abs(dy))
+            small = (np.maximum(np.abs(kz), np.abs(ky)) <= 0.5 * np.maximum(np.abs(dz), np.abs(dy))) & (hd != 0)
             dz = np.where(small, dz + kz, dz)
             dy = np.where(small, dy + ky, dy)
         moved = np.zeros(live.size, dtype=bool)
@@ -301,7 +301,8 @@ def _outputs_numpy(z, a, s, d1, n1, n2, m1, m2, norm, kp, ij, t):
         status[neg & ~clip] = FLAGGED
     debt_ratio = u * m1 + n2
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        spread = np.where(q <= 0.5, -np.log1p(-np.minimum(q, 0.5)), -np.log(debt_ratio)) / t
+        spread = np.where(q < 1e-8, q * (1.0 + 0.5 * q),
+                          np.where(q <= 0.5, -np.log1p(-np.minimum(q, 0.5)), -np.log(debt_ratio))) / t
         phi1 = _pdf(d1)
         noise = FLOOR * ((a * n1 + kp * n2) * ij + phi1 / np.maximum(n1, 1e-300) * ((2.0 + np.abs(z)) / h
                                                                                      + np.abs(d1)))
