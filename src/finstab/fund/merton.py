@@ -428,9 +428,13 @@ def merton_solve(equity: Any, equity_vol: Any, default_point: Any, r: Any, T: An
     (0.127, True)
     """
     check_option(engine, ENGINES, "engine")
-    arrays = np.broadcast_arrays(*(as_float_array(v, n) for v, n in (
-        (equity, "equity"), (equity_vol, "equity_vol"), (default_point, "default_point"),
-        (r, "r"), (T, "T"))))
+    raw = {n: as_float_array(v, n) for v, n in (
+        (equity, "equity"), (equity_vol, "equity_vol"), (default_point, "default_point"), (r, "r"), (T, "T"))}
+    try:
+        arrays = np.broadcast_arrays(*raw.values())
+    except ValueError as exc:
+        shapes = ", ".join(f"{n} {a.shape}" for n, a in raw.items())
+        raise InputError(f"inputs do not broadcast together: {shapes}", where="equity") from exc
     j, sj, d, rr, t = (np.ascontiguousarray(a, dtype=float).ravel() for a in arrays)
     if labels is not None and len(labels) != j.size:
         raise InputError(f"{len(labels)} labels for {j.size} entities", where="labels")
@@ -457,9 +461,9 @@ def merton_solve(equity: Any, equity_vol: Any, default_point: Any, r: Any, T: An
     messages = _flag_messages(status, labels)
     for m in messages:
         warn(m, ConvergenceWarning)
-    inputs = {"equity": j, "equity_vol": sj, "default_point": d, "r": rr, "T": t}
+    inputs = dict(raw)  # as given (a scalar T is hashed as a scalar, not a million copies)
     if mu is not None:
-        inputs["drift"] = mu
+        inputs["drift"] = as_float_array(drift, "drift")
     prov = Provenance.from_inputs("fund/merton", inputs=inputs,
                                   params={"engine": "numba" if use_numba else "numpy",
                                           "tolerance": CONVERGED, "real_world": mu is not None})
