@@ -167,6 +167,7 @@ def test_tail_statistics_match_numpy_quantile():
     assert montecarlo._tail_stats(ties.copy(), 0.05)[2] == 0.0
 
 
+@pytest.mark.filterwarnings("ignore::finstab.core.warnings.ConvergenceWarning")
 def test_standard_errors_match_the_spread_over_seeds():
     """The reported standard errors are close to the scatter of the funds over 40 seeds."""
     args = _rank11_problem(n_parts=12)
