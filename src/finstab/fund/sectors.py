@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -15,7 +16,8 @@ from finstab.core.config import load_model
 from finstab.core.errors import ConfigError, DataError
 from finstab.core.io import describe_row
 from finstab.core.validate import require_columns
-from finstab.fund.merton import merton_solve
+from finstab.core.warnings import ConvergenceWarning, warn
+from finstab.fund.merton import CONVERGED, SHOW, merton_solve
 
 KEYS = ["province", "year", "sector"]
 
@@ -114,8 +116,19 @@ def compile_cca(balance_sheets: pd.DataFrame, market: pd.DataFrame,
     -------
     pandas.DataFrame
         Keys plus equity, equity_vol, default_point, asset_value, asset_vol, debt_value,
-        distance_to_default, default_probability and ``market_value``: the value S the fund
-        covers (assets for the financial sector, liabilities otherwise).
+        distance_to_default, default_probability, ``market_value`` (the value S the fund
+        covers: assets for the financial sector, liabilities otherwise) and ``converged``
+        (False where the Merton solve missed its tolerance; always True for closed forms).
+        Unconverged rows raise one ConvergenceWarning naming how many and the first few.
+
+    Examples
+    --------
+    >>> from finstab.core.io import read_table
+    >>> from finstab.samples import sample_path
+    >>> cca = compile_cca(read_table(sample_path("cca/balance_sheets.csv")),
+    ...                   read_table(sample_path("cca/market.csv")))
+    >>> bool(cca["converged"].all()), sorted(cca["sector"].unique())[:2]
+    (True, ['corporate', 'financial'])
     """
     conv = conventions or load_conventions()
     bs_src = balance_sheets.attrs.get("source", "balance sheets")
@@ -140,7 +153,15 @@ def compile_cca(balance_sheets: pd.DataFrame, market: pd.DataFrame,
     merged.attrs["source"] = f"{bs_src} + {mk_src}"
     parts = [_compile_sector(merged[merged["sector"] == s.id], s, conv) for s in conv.sectors
              if (merged["sector"] == s.id).any()]
-    return pd.concat(parts, ignore_index=True).sort_values(KEYS, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True).sort_values(KEYS, ignore_index=True)
+    bad = out.loc[~out["converged"], KEYS]
+    if len(bad):
+        first = [f"({p}, {y}, {s})" for p, y, s in bad.head(SHOW).itertuples(index=False)]
+        more = f" and {len(bad) - len(first):,} more" if len(bad) > len(first) else ""
+        warn(f"CCA: {len(bad):,} of {len(out):,} Merton balance sheets did not converge (relative "
+             f"residual >= {CONVERGED:g} or an unreliable derived value): {', '.join(first)}{more}; "
+             "column 'converged' is False for them", ConvergenceWarning)
+    return out
 
 
 def _compile_sector(rows: pd.DataFrame, sector: SectorConvention, conv: SectorConventions
@@ -155,9 +176,11 @@ def _compile_sector(rows: pd.DataFrame, sector: SectorConvention, conv: SectorCo
     labels = [f"({p}, {y}, {sector.id})" for p, y in zip(rows["province"], rows["year"], strict=True)]
     out = rows[KEYS].reset_index(drop=True)
     if sector.method == "merton":
-        res = merton_solve(equity, col(sector.equity_vol), default_point, r, t, labels=labels)
+        with warnings.catch_warnings():  # compile_cca warns once for every sector
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = merton_solve(equity, col(sector.equity_vol), default_point, r, t, labels=labels)
         asset, vol, debt = res.asset_value, res.asset_vol, res.debt_value
-        equity_vol, dd = res.equity_vol, res.distance_to_default
+        equity_vol, dd, converged = res.equity_vol, res.distance_to_default, res.converged
     else:
         dd_spec = sector.debt_discount
         term = col(dd_spec.term)
@@ -165,10 +188,11 @@ def _compile_sector(rows: pd.DataFrame, sector: SectorConvention, conv: SectorCo
         asset, vol = equity + debt, col(sector.asset_vol)
         equity_vol = np.full(len(rows), np.nan)
         dd = (np.log(asset / default_point) + (r - 0.5 * vol**2) * t) / (vol * np.sqrt(t))
+        converged = np.ones(len(rows), dtype=bool)
     out = out.assign(equity=equity, equity_vol=equity_vol, default_point=default_point,
                      asset_value=asset, asset_vol=vol, debt_value=debt, distance_to_default=dd,
                      default_probability=ndtr(-dd),
-                     market_value=asset if sector.fund_base == "assets" else debt)
+                     market_value=asset if sector.fund_base == "assets" else debt, converged=converged)
     return out
 
 
