@@ -716,6 +716,19 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
     return atomic_write(path, lambda p: safe.to_csv(p, index=False, encoding="utf-8-sig"))
 
 
+#: rows of data an Excel sheet holds (1,048,576 less the header row)
+EXCEL_MAX_ROWS = 1_048_575
+EXCEL_MAX_COLUMNS = 16_384
+
+
+def check_excel_size(sheets: Mapping[str, pd.DataFrame]) -> None:
+    """Refuse, before writing anything, a sheet that Excel cannot hold."""
+    for name, df in sheets.items():
+        if len(df) > EXCEL_MAX_ROWS or df.shape[1] > EXCEL_MAX_COLUMNS:
+            raise DataError(f"sheet {name} has {len(df):,} rows x {df.shape[1]:,} columns; an Excel sheet holds "
+                            f"{EXCEL_MAX_ROWS:,} x {EXCEL_MAX_COLUMNS:,}: use the CSV files", where="Excel output")
+
+
 def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
                 fills: Mapping[str, Mapping[str, str]] | None = None) -> Path:
     """Write sheets formatted for people: bold frozen header, fitted widths, coloured cells.
@@ -729,6 +742,8 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
     """
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
+
+    check_excel_size(sheets)
 
     def write(tmp: Path) -> None:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:

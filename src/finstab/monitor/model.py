@@ -7,6 +7,8 @@ omega_j = W_j / sum_{k in node} W_k. Every level therefore maps onto the same gr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -40,6 +42,24 @@ def aggregate_scores(indicator_scores: np.ndarray, node_weights: np.ndarray) -> 
 METHODS = ("threshold", "fce")
 MISSING = ("error", "renormalise")
 OBJECTIVES = (None, "entropy", "critic")
+
+
+def renormalised_rows(result: MonitorResult) -> pd.DataFrame:
+    """Data-quality rows for every node whose weights were renormalised over present indicators,
+    with the score change the renormalisation caused (against scoring the missing indicators 0)."""
+    missing = np.isnan(result.indicator_scores)
+    zero_filled = np.where(missing, 0.0, result.indicator_scores) @ result.omega.T
+    touched = (missing.astype(float) @ (result.omega > 0).T) > 0
+    obs, node = np.nonzero(touched)
+    ids = [n.id for n in result.system.tree.nodes]
+    change = result.node_scores[obs, node] - zero_filled[obs, node]
+    return pd.DataFrame({
+        "check": "renormalised", "severity": "warning", "where": "", "region": result.keys["region"].to_numpy()[obs],
+        "period": result.keys["period"].to_numpy()[obs], "indicator": "", "column": [ids[k] for k in node],
+        "value": result.node_scores[obs, node],
+        "detail": [f"node {ids[k]}: weights renormalised over present indicators, {d:+.2f} points against "
+                   "scoring the missing ones 0" for k, d in zip(node, change, strict=True)],
+        "treatment": "renormalised"})
 
 
 class Monitor:
@@ -129,6 +149,7 @@ class Monitor:
             rows = int(missing.any(axis=1).sum())
             messages.append(f"DataQualityWarning: {int(missing.sum())} missing value(s) in {rows} region-period "
                             "row(s); node weights renormalised over the indicators present")
+            result = replace(result, quality=pd.concat([result.quality, renormalised_rows(result)], ignore_index=True))
         empty = np.isnan(result.node_scores[:, 0])
         if empty.any():
             who = ", ".join(f"{r} {p}" for r, p in result.keys[empty].itertuples(index=False, name=None))
@@ -149,7 +170,7 @@ class Monitor:
             omega = tree.node_weights() if self.objective is None else self._blended(scores)
             return self._finish(MonitorResult(
                 self.system, panel.keys, panel.values, scores, aggregate_scores(scores, omega),
-                node_weight_matrix=omega, provenance=self._provenance(panel, "threshold")))
+                node_weight_matrix=omega, quality=panel.quality, provenance=self._provenance(panel, "threshold")))
         edges = np.tile(np.asarray(self.system.scores, dtype=float), (len(tree.indicators), 1))
         membership = fce.membership_from_values(scores, edges, self.shape)
         return self.evaluate_memberships(membership, panel, scores)
@@ -162,4 +183,4 @@ class Monitor:
         values = panel.values if indicator_values is None else indicator_values
         return self._finish(MonitorResult(
             self.system, panel.keys, values, membership @ v, node_b @ v, node_b, membership, self.operator,
-            provenance=self._provenance(panel, "fce")))
+            quality=panel.quality, provenance=self._provenance(panel, "fce")))

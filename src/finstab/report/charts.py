@@ -33,6 +33,8 @@ def setup_cjk_font() -> str:
 def figure_to_data_uri(fig: plt.Figure) -> str:
     """PNG data URI so reports stay a single offline file."""
     buf = io.BytesIO()
+    for text in fig.findobj(matplotlib.text.Text):  # data text (a region named "$x$") is shown as written
+        text.set_parse_math(False)
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
