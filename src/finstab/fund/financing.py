@@ -8,6 +8,7 @@ whole reserve earns the bond yield over the year; losses hit at the end of the y
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -90,7 +91,13 @@ class FinancingRules(_Strict):
 
 
 def load_rules(path: str | Path | None = None) -> FinancingRules:
-    return load_model(FinancingRules, path if path is not None else config_path("financing_rules.yaml"))
+    """The shipped financing rules (read once per process), or a user YAML file."""
+    return load_model(FinancingRules, path) if path is not None else _shipped_rules()
+
+
+@cache
+def _shipped_rules() -> FinancingRules:
+    return load_model(FinancingRules, config_path("financing_rules.yaml"))
 
 
 def _check_contributors(df: pd.DataFrame, risk: str) -> pd.DataFrame:
