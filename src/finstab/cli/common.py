@@ -60,7 +60,7 @@ def deliver(result, *, lang: str, out=None, store=None, label: str = "", digits:
     more = f" — first {PREVIEW_ROWS} of {len(main)} rows; all in the files" if len(main) > PREVIEW_ROWS else ""
     console.print(rich_table(result.display(main.head(PREVIEW_ROWS)), f"{label or result.kind}{more}", digits=digits,
                              styles=styles))
-    console.print(result.provenance.describe(), style="dim")
+    console.print(result.provenance.describe(lang), style="dim")
     for w in result.warnings:
         err_console.print(f"[bold yellow]warning:[/] {w}", highlight=False)
     rid = None

@@ -115,7 +115,7 @@ class Result:
 
     def footer(self) -> str:
         """Provenance line followed by one line per warning."""
-        return "\n".join([self.provenance.describe(), *(f"! {w}" for w in self.warnings)])
+        return "\n".join([self.provenance.describe(self.lang), *(f"! {w}" for w in self.warnings)])
 
     def meta_frame(self) -> pd.DataFrame:
         """Provenance and warnings as a two-column table (the workbook's last sheet)."""

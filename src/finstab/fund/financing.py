@@ -8,6 +8,7 @@ whole reserve earns the bond yield over the year; losses hit at the end of the y
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -20,6 +21,7 @@ from finstab.configs import config_path
 from finstab.core.config import load_model
 from finstab.core.errors import ConfigError, DataError, InputError
 from finstab.core.results import Result
+from finstab.core.validate import numeric_column
 from finstab.fund.lognormal import shares
 
 
@@ -89,7 +91,13 @@ class FinancingRules(_Strict):
 
 
 def load_rules(path: str | Path | None = None) -> FinancingRules:
-    return load_model(FinancingRules, path if path is not None else config_path("financing_rules.yaml"))
+    """The shipped financing rules (read once per process), or a user YAML file."""
+    return load_model(FinancingRules, path) if path is not None else _shipped_rules()
+
+
+@cache
+def _shipped_rules() -> FinancingRules:
+    return load_model(FinancingRules, config_path("financing_rules.yaml"))
 
 
 def _check_contributors(df: pd.DataFrame, risk: str) -> pd.DataFrame:
@@ -107,6 +115,11 @@ def _check_contributors(df: pd.DataFrame, risk: str) -> pd.DataFrame:
         raise DataError(f"contributor {out['id'][bad].iloc[0]!r} has no positive assessment base",
                         where="contributors.base")
     out["base"] = base.astype(float)
+    risk_values = numeric_column(out, risk, "contributors")
+    if np.isnan(risk_values).any():
+        raise DataError(f"contributor {out['id'][np.isnan(risk_values)].iloc[0]} has no {risk} value",
+                        where=f"contributors.{risk}")
+    out[risk] = risk_values
     out["dsib"] = out["dsib"].astype(bool) if "dsib" in out else False
     return out
 

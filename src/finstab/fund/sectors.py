@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -84,8 +85,13 @@ class SectorConventions(_Strict):
 
 
 def load_conventions(path: str | Path | None = None) -> SectorConventions:
-    """The shipped conventions, or a user YAML file."""
-    return load_model(SectorConventions, path if path is not None else config_path("cca_sectors.yaml"))
+    """The shipped conventions (read once per process), or a user YAML file."""
+    return load_model(SectorConventions, path) if path is not None else _shipped_conventions()
+
+
+@cache
+def _shipped_conventions() -> SectorConventions:
+    return load_model(SectorConventions, config_path("cca_sectors.yaml"))
 
 
 def _column(frame: pd.DataFrame, name: str, source: str) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,12 @@ def load_system(name_or_path: str | Path) -> IndicatorSystem:
     if name not in available_presets():
         raise ConfigError(f"unknown preset {name!r}; available: {', '.join(available_presets())}",
                           where="system")
+    return _preset(name)
+
+
+@cache
+def _preset(name: str) -> IndicatorSystem:
+    """A shipped preset, read and validated once per process (systems are not modified in place)."""
     text = resources.files(PRESET_PACKAGE).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
     return parse_system(read_yaml(text, f"preset {name}"), f"preset {name}")
 
