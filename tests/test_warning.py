@@ -80,7 +80,7 @@ def test_theme_presets_score_their_samples():
 def test_cli_warn():
     res = CliRunner().invoke(app, ["warn", "--lang", "en"])
     assert res.exit_code == 0, res.output
-    assert "signals" in res.output and "mean lead" in res.output and "recorded run" in res.output
+    assert "KLR" in res.output and "mean lead" in res.output and "recorded run" in res.output
     res = CliRunner().invoke(app, ["warn", "--system", "local_debt", "--horizon", "2"])
     assert res.exit_code == 0, res.output
 

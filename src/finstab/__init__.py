@@ -55,6 +55,9 @@ _API = {
     "debtrank": "finstab.contagion.debtrank:debtrank",
     "rank_nodes": "finstab.contagion.debtrank:rank_nodes",
     "furfine_cascade": "finstab.contagion.cascade:furfine_cascade",
+    "ClearingResult": "finstab.contagion.clearing:ClearingResult",
+    "DebtRankResult": "finstab.contagion.debtrank:DebtRankResult",
+    "CascadeResult": "finstab.contagion.cascade:CascadeResult",
     # early warning
     "klr_signals": "finstab.early_warning:klr_signals",
     # pipelines and store
