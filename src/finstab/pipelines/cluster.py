@@ -77,9 +77,9 @@ def open_client(scheduler: str, *, timeout: float = CONNECT_TIMEOUT, n_workers: 
     address = scheduler.strip()
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise ConfigError(f"no dask scheduler answered at {address} within {timeout:g} s ({_reason(exc)}); "
-                          "start one with 'dask scheduler', or use 'local'", where="scheduler") from None
+    except (OSError, TimeoutError):
+        raise ConfigError(f"no dask scheduler answered at {address} within {timeout:g} s; is it running?",
+                          where="scheduler") from None
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{address!r} is not a scheduler address ({_reason(exc)}); expected 'local' or "
                           "tcp://host:port", where="scheduler") from None
