@@ -21,6 +21,7 @@ from pandas.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from finstab.core.errors import ConfigError
+from finstab.core.warnings import FinstabWarning
 from finstab.fund.merton import merton_solve
 from finstab.monitor.systems import load_system
 from finstab.pipelines.cluster import open_client, solve_cca_distributed
@@ -64,7 +65,7 @@ def dask_address(tmp_path_factory) -> str:
     logs = []
 
     def start(name: str, *args: str) -> None:
-        log = open(folder / f"{name}.log", "wb")  # noqa: SIM115 - closed below
+        log = open(folder / f"{name}.log", "wb")  # closed in the finally below
         logs.append(log)
         procs.append(subprocess.Popen([str(exe), *args, "--scheduler-file", str(sched_file), "--no-dashboard"],
                                       stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder))
@@ -144,6 +145,24 @@ def test_cca_in_chunks_here_equals_one_solve():
         if isinstance(a, np.ndarray):
             assert np.array_equal(a, b, equal_nan=True), f.name
     assert parts.labels == tuple(labels)
+
+
+def test_cca_warnings_from_chunks_name_entities_by_position_among_all():
+    j = np.array([1e-9, 5.0, 3.0, 1e-12, 2.0])  # 0 and 3: equity a vanishing sliver of the default point
+    sj, d = np.array([5.0, 0.3, 0.8, 9.0, 0.2]), np.array([1e6, 10.0, 10.0, 1e9, 1.0])
+    with warnings.catch_warnings(record=True) as here:
+        warnings.simplefilter("always")
+        whole = merton_solve(j, sj, d, 0.03, 1.0)
+    with warnings.catch_warnings(record=True) as there:
+        warnings.simplefilter("always")
+        parts = solve_cca_distributed(j, sj, d, 0.03, 1.0, chunk=2)
+    assert np.array_equal(whole.converged, parts.converged)
+    assert parts.labels is None
+    flagged = [str(w.message) for w in there if issubclass(w.category, FinstabWarning)]
+    if any(issubclass(w.category, FinstabWarning) for w in here):
+        for k in np.flatnonzero(~whole.converged):
+            assert any(f"index {k}" in m for m in flagged), flagged
+        assert getattr(parts, "warnings", ()) == tuple(f"ConvergenceWarning: {m}" for m in flagged)
 
 
 def test_objective_weights_are_refused_on_dask_before_connecting():

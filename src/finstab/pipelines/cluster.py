@@ -131,19 +131,30 @@ def _concat(parts: list[Any], n_total: int) -> dict[str, Any]:
     return values
 
 
-def _whole_provenance(prov: Any, inputs: dict[str, np.ndarray]) -> Any:
-    """The provenance ``merton_solve`` gives all entities at once: the chunk's, with whole-input hashes."""
+def _whole_provenance(prov: Any, first: dict[str, Any], size: int, raw: dict[str, np.ndarray],
+                      flat: dict[str, np.ndarray]) -> Any:
+    """The provenance ``merton_solve`` gives all entities at once, from the first chunk's: each input
+    re-hashed over all entities, as the solver hashed it in that chunk (the input as given, or
+    broadcast to one value per entity)."""
     from dataclasses import replace
 
     from finstab.core.provenance import Provenance, hash_input, hash_object
 
-    names = getattr(prov, "input_hashes", None)
     if not isinstance(prov, Provenance):
         return prov
-    if not names or not set(names) <= set(inputs):
-        return Provenance.from_inputs(prov.method, inputs=inputs, params=prov.parameters)
-    hashes = {name: hash_input(inputs[name]) for name in names}
-    return replace(prov, data_hash=hash_object(hashes), input_hashes=hashes)
+    hashes = {}
+    for name, got in prov.input_hashes.items():
+        if name not in raw:
+            break
+        if got == hash_input(np.asarray(first[name], dtype=float)):
+            hashes[name] = hash_input(raw[name])
+        elif got == hash_input(np.broadcast_to(np.asarray(first[name], dtype=float), (size,)).copy()):
+            hashes[name] = hash_input(flat[name])
+        else:
+            break
+    else:
+        return replace(prov, data_hash=hash_object(hashes), input_hashes=hashes)
+    return Provenance.from_inputs(prov.method, inputs=flat, params=prov.parameters)  # a record, if not the same
 
 
 def _balanced(n: int, chunk: int) -> list[tuple[int, int]]:
@@ -163,7 +174,7 @@ def solve_cca_distributed(equity: Any, equity_vol: Any, default_point: Any, r: A
     environment on the workers; chunks are of nearly equal size, so a solver that picks its engine
     by the number of entities picks the same one for every chunk of the default size: pass
     ``engine=...`` to be sure). Finstab warnings raised on the workers (entities that did not
-    converge) are raised again here, each naming the entities of its chunk.
+    converge) are raised again here, one per chunk, naming the chunk's range of entities.
 
     Parameters
     ----------
@@ -194,16 +205,24 @@ def solve_cca_distributed(equity: Any, equity_vol: Any, default_point: Any, r: A
     named = [(equity, "equity"), (equity_vol, "equity_vol"), (default_point, "default_point"), (r, "r"), (T, "T")]
     if drift is not None:
         named.append((drift, "drift"))
-    arrays = np.broadcast_arrays(*(as_float_array(v, n) for v, n in named))
-    inputs = {n: np.ascontiguousarray(a, dtype=float).ravel() for a, (_, n) in zip(arrays, named, strict=True)}
+    raw = {n: as_float_array(v, n) for v, n in named}
+    try:
+        arrays = np.broadcast_arrays(*raw.values())
+    except ValueError:
+        shapes = ", ".join(f"{n} {a.shape}" for n, a in raw.items())
+        raise InputError(f"inputs do not broadcast together: {shapes}", where="equity") from None
+    inputs = {n: np.ascontiguousarray(a, dtype=float).ravel() for a, n in zip(arrays, raw, strict=True)}
     n = inputs["equity"].size
     if labels is not None and len(labels) != n:
         raise InputError(f"{len(labels)} labels for {n} entities", where="labels")
     for name in ("equity", "equity_vol", "default_point", "T"):
         check_positive(inputs[name], name, labels=labels)  # positions of all entities, not of a chunk
     spans = _balanced(n, int(chunk))
-    tasks = [({k: v[a:b] for k, v in inputs.items()}, None if labels is None else list(labels[a:b]), options)
-             for a, b in spans]
+    # one value for all entities (a rate, a horizon) goes to every chunk as given
+    # unlabelled entities are named by their position among all, in the solver's words ("index 12")
+    names = [f"index {k}" for k in range(n)] if labels is None and len(spans) > 1 else labels
+    tasks = [({k: raw[k] if raw[k].ndim == 0 else v[a:b] for k, v in inputs.items()},
+              None if names is None else list(names[a:b]), options) for a, b in spans]
     if client is not None:
         out = client.gather(client.map(_merton_chunk, *zip(*tasks, strict=True), pure=False))
     elif scheduler is not None:
@@ -219,13 +238,15 @@ def solve_cca_distributed(equity: Any, equity_vol: Any, default_point: Any, r: A
     messages = []
     for (a, b), (_, caught) in zip(spans, out, strict=True):
         for category, message in caught:
-            text = message if labels is not None else f"entities {a:,} to {b - 1:,} (index within them): {message}"
+            text = f"entities {a:,} to {b - 1:,}: {message}"
             warnings.warn(text, category, stacklevel=2)
             messages.append(f"{category.__name__}: {text}")
     values = _concat(results, n)
+    if labels is None and "labels" in values:
+        values["labels"] = None
     if "warnings" in values:
         values["warnings"] = tuple(dict.fromkeys(messages))
     if "provenance" in values:
-        values["provenance"] = _whole_provenance(values["provenance"], inputs)
+        values["provenance"] = _whole_provenance(values["provenance"], tasks[0][0], spans[0][1], raw, inputs)
     init = {f.name: values[f.name] for f in fields(results[0]) if f.init}
     return type(results[0])(**init)
