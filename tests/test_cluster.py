@@ -177,6 +177,13 @@ def test_bad_scheduler_address_is_a_config_error():
     assert err.value.where == "scheduler"
 
 
+def test_missing_dask_is_a_config_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import fails as if not installed
+    with pytest.raises(ConfigError, match=r"finstab\[scale\]") as err, open_client("local"):
+        pass
+    assert err.value.where == "scheduler"
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
