@@ -123,6 +123,8 @@ def monitor_command(
     objective: str | None = typer.Option(None, "--objective", help="Blend AHP with entropy or critic weights."),
     alpha: float = typer.Option(0.5, "--alpha", help="Share of the AHP weights in the blend."),
     missing: str = typer.Option("error", "--missing", help="error, or renormalise over present indicators."),
+    dask: str | None = typer.Option(None, "--dask", help="Score chunks of regions on dask: 'local' (worker "
+                                    "processes here) or a scheduler address such as tcp://host:8786."),
     store: str | None = StoreOption,
     no_store: bool = NoStoreOption,
     lang: str = LangOption,
@@ -131,7 +133,8 @@ def monitor_command(
     from finstab.pipelines.monitor import run_monitor
 
     runs = open_store(store, no_store)
-    result = run_monitor(system, data, method=method, missing=missing, objective=objective, alpha=alpha)
+    result = run_monitor(system, data, method=method, missing=missing, objective=objective, alpha=alpha,
+                         scheduler=dask)
     deliver(result, lang=lang, out=out, store=runs, label=f"{system} on {data.name}")
 
 

@@ -40,6 +40,8 @@ def spillover_command(
     lags: str = typer.Option("4", "--lags", help="VAR order, or aic / bic / hqic / fpe."),
     horizon: int = typer.Option(10, "--horizon", help="Forecast horizon H (sums A_0 .. A_{H-1})."),
     sheet: str = typer.Option("0", "--sheet", help="Excel sheet name or number."),
+    dask: str | None = typer.Option(None, "--dask", help="Rolling windows in blocks on dask: 'local' (worker "
+                                    "processes here) or a scheduler address such as tcp://host:8786."),
     out: Path | None = OutOption,
     store: str | None = StoreOption,
     no_store: bool = NoStoreOption,
@@ -55,7 +57,7 @@ def spillover_command(
     if window < 0:
         raise ConfigError(f"{window}; expected 0 or a positive number of rows", where="--window")
     run = run_spillover(data, kind=kind, window=window or None, lags=_lags(lags), horizon=horizon,
-                        sheet=int(sheet) if sheet.isdigit() else sheet).with_lang(lang)
+                        sheet=int(sheet) if sheet.isdigit() else sheet, scheduler=dask).with_lang(lang)
     static = run.static
     console.print(f"[bold]TCI = {static.tci:.2f} %[/]  VAR({static.lags}), H = {static.horizon}, "
                   f"T = {static.n_obs}, {run.data_kind}")

@@ -496,21 +496,22 @@ def _pad_cumsum(a: np.ndarray) -> np.ndarray:
     return np.concatenate([np.zeros((1, *a.shape[1:])), np.cumsum(a, axis=0)])
 
 
-def _rolling_arrays(values: np.ndarray, window: int, lags: int, horizon: int, chunk: int = CHUNK
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row-normalised theta ``(n_windows, k, k)``, a singular-window mask and a stable-VAR mask."""
+def _rolling_arrays(values: np.ndarray, window: int, lags: int, horizon: int, chunk: int = CHUNK,
+                    first: int = 0, last: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-normalised theta ``(n_windows, k, k)``, a singular-window mask and a stable-VAR mask
+    (of windows ``first .. last - 1`` only when given: ``first`` a multiple of ``chunk`` gives the same bits)."""
     T, k = values.shape
     # demean once: the intercept absorbs it, slopes and residuals are unchanged, and the
     # running sums below lose far fewer digits
     X, Z = var_design(values - values.mean(axis=0), lags)
     m, d = window - lags, X.shape[1]
-    n_win = T - window + 1
+    n_win = (T - window + 1 if last is None else last) - first
     theta = np.full((n_win, k, k), np.nan)
     singular = np.zeros(n_win, dtype=bool)
     stable = np.zeros(n_win, dtype=bool)
     for start in range(0, n_win, chunk):
         stop = min(start + chunk, n_win)
-        xx, xz, zz = _window_cross_products(X, Z, m, start, stop)
+        xx, xz, zz = _window_cross_products(X, Z, m, first + start, first + stop)
         scale = 1.0 / np.sqrt(np.diagonal(xx, axis1=1, axis2=2))
         scaled = xx * scale[:, :, None] * scale[:, None, :]
         ok = np.ones(stop - start, dtype=bool)
@@ -538,8 +539,20 @@ def _rolling_arrays(values: np.ndarray, window: int, lags: int, horizon: int, ch
     return theta, singular, stable
 
 
-def rolling_connectedness(data: pd.DataFrame, window: int = 200, lags: int | str = 4, horizon: int = 10
-                          ) -> RollingConnectedness:
+def _rolling_on(client: Any, values: np.ndarray, window: int, lags: int, horizon: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_rolling_arrays` in at most 16 contiguous blocks of whole chunks of windows, mapped on ``client``."""
+    n_win = len(values) - window + 1
+    per = CHUNK * -(-n_win // (CHUNK * 16))
+    firsts = list(range(0, n_win, per))
+    n = len(firsts)
+    parts = client.gather(client.map(_rolling_arrays, [values] * n, [window] * n, [lags] * n, [horizon] * n,
+                                     [CHUNK] * n, firsts, [min(a + per, n_win) for a in firsts], pure=False))
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+
+
+def rolling_connectedness(data: pd.DataFrame, window: int = 200, lags: int | str = 4, horizon: int = 10,
+                          *, client: Any = None) -> RollingConnectedness:
     """Connectedness of a VAR refitted on every window of ``window`` rows.
 
     Parameters
@@ -552,6 +565,9 @@ def rolling_connectedness(data: pd.DataFrame, window: int = 200, lags: int | str
         VAR order, or an information criterion chosen once on the whole sample.
     horizon
         H: sums ``A_0 ... A_{H-1}``.
+    client
+        Optional dask.distributed ``Client`` (anything with ``map`` and ``gather``): contiguous
+        blocks of windows are computed on its workers, with the same bits as without.
 
     Returns
     -------
@@ -575,7 +591,9 @@ def rolling_connectedness(data: pd.DataFrame, window: int = 200, lags: int | str
     with collect() as seen:
         p = _resolve_lags(lags, df)
         _check_size(window, df.shape[1], p, "a window", "window")
-        theta, singular, stable = _rolling_arrays(df.to_numpy(dtype=float), window, p, horizon)
+        values = df.to_numpy(dtype=float)
+        theta, singular, stable = (_rolling_arrays(values, window, p, horizon) if client is None
+                                   else _rolling_on(client, values, window, p, horizon))
         labels = df.index[window - 1:]
         if singular.any():
             warn(f"{int(singular.sum())} window(s) have singular regressors (a constant series?) and are "

@@ -14,6 +14,7 @@ from finstab.core.provenance import Provenance
 from finstab.core.warnings import collect
 from finstab.fund.sectors import compile_cca, load_conventions
 from finstab.fund.sizing import FundSizing, size_funds, system_monte_carlo
+from finstab.pipelines.cluster import with_dask
 
 
 def read_cca_inputs(data: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -74,19 +75,7 @@ def run_fund_sizing(data_dir: str | Path | None = None, *, balance_sheets: pd.Da
     if scheduler is None:
         mc = system_monte_carlo(result, cca, sim_year, n_sims=n_sims, seed=seed)
     else:
-        mc = _with_dask(scheduler, lambda client: system_monte_carlo(
+        mc = with_dask(scheduler, lambda client: system_monte_carlo(
             result, cca, sim_year, n_sims=n_sims, seed=seed, client=client))
     return replace(result, monte_carlo=mc.to_frame())
 
-
-def _with_dask(scheduler: str, work):
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError as exc:
-        raise ConfigError("dask is not installed; pip install 'finstab[scale]'", where="scheduler") from exc
-    if scheduler == "local":
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
-            return work(client)
-    with Client(scheduler) as client:
-        return work(client)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,7 @@ from finstab.core.provenance import Provenance
 from finstab.core.results import Result
 from finstab.core.validate import check_option, require_columns
 from finstab.core.warnings import DataQualityWarning, collect, warn
+from finstab.pipelines.cluster import with_dask
 
 KINDS = ("prices", "returns", "range")
 
@@ -181,7 +182,8 @@ class SpilloverRun(Result):
 
 
 def run_spillover(data: str | Path | pd.DataFrame, *, kind: str = "prices", window: int | None = 200,
-                  lags: int | str = 4, horizon: int = 10, sheet: str | int = 0) -> SpilloverRun:
+                  lags: int | str = 4, horizon: int = 10, sheet: str | int = 0, scheduler: str | None = None,
+                  client: Any = None) -> SpilloverRun:
     """Read, transform and compute static and rolling Diebold-Yilmaz connectedness.
 
     Parameters
@@ -196,6 +198,10 @@ def run_spillover(data: str | Path | pd.DataFrame, *, kind: str = "prices", wind
         VAR order (or ``"aic"``, ...) and forecast horizon H.
     sheet
         Excel sheet.
+    scheduler, client
+        Compute the rolling windows in contiguous blocks on dask workers: ``"local"`` or a scheduler
+        address (see :func:`finstab.pipelines.cluster.open_client`), or an open ``Client``. The
+        result is the local one, bit for bit.
 
     Returns
     -------
@@ -214,8 +220,16 @@ def run_spillover(data: str | Path | pd.DataFrame, *, kind: str = "prices", wind
         raw = data if isinstance(data, pd.DataFrame) else read_table(data, sheet=sheet)
         series = prepare_series(raw, kind)
         static = connectedness(series, lags=lags, horizon=horizon)
-        roll = rolling_connectedness(series, window=int(window), lags=static.lags, horizon=horizon) \
-            if window else None
+
+        def rolling(on: Any = None) -> RollingConnectedness:
+            return rolling_connectedness(series, window=int(window), lags=static.lags, horizon=horizon, client=on)
+
+        if not window:
+            roll = None
+        elif client is not None or scheduler is None:
+            roll = rolling(client)
+        else:
+            roll = with_dask(scheduler, rolling)
     prov = Provenance.from_inputs("spillover", inputs={"data": raw},
                                   params={"kind": kind, "window": window, "lags": static.lags,
                                           "lags_requested": lags, "horizon": horizon, "rows": len(series),
