@@ -132,7 +132,8 @@ class Monitor:
             out[:, k] = fce.normalise_rows(fce.compose(a / a.sum(), stack, self.operator))
         return out
 
-    def _provenance(self, panel: Panel, method: str) -> Provenance:
+    def provenance_for(self, panel: Panel, method: str) -> Provenance:
+        """The provenance of a run of this monitor on ``panel`` (every key and value hashed)."""
         return Provenance.from_inputs(
             f"monitor/{method}", config=self.system,
             inputs={"keys": pd.util.hash_pandas_object(panel.keys, index=False).to_numpy(), "values": panel.values},
@@ -141,7 +142,7 @@ class Monitor:
                     "alpha": self.alpha if self.objective else None},
             notes=panel.notes)
 
-    def _finish(self, result: MonitorResult) -> MonitorResult:
+    def finish(self, result: MonitorResult) -> MonitorResult:
         """Flag what may be wrong: renormalised nodes and rows without any data."""
         messages = []
         missing = np.isnan(result.indicator_values)
@@ -168,9 +169,9 @@ class Monitor:
         scores = self.score_indicators(panel.values)
         if self.method == "threshold":
             omega = tree.node_weights() if self.objective is None else self._blended(scores)
-            return self._finish(MonitorResult(
+            return self.finish(MonitorResult(
                 self.system, panel.keys, panel.values, scores, aggregate_scores(scores, omega),
-                node_weight_matrix=omega, quality=panel.quality, provenance=self._provenance(panel, "threshold")))
+                node_weight_matrix=omega, quality=panel.quality, provenance=self.provenance_for(panel, "threshold")))
         edges = np.tile(np.asarray(self.system.scores, dtype=float), (len(tree.indicators), 1))
         membership = fce.membership_from_values(scores, edges, self.shape)
         return self.evaluate_memberships(membership, panel, scores)
@@ -181,6 +182,6 @@ class Monitor:
         v = self.system.grade_values
         node_b = self.compose_memberships(membership)
         values = panel.values if indicator_values is None else indicator_values
-        return self._finish(MonitorResult(
+        return self.finish(MonitorResult(
             self.system, panel.keys, values, membership @ v, node_b @ v, node_b, membership, self.operator,
-            quality=panel.quality, provenance=self._provenance(panel, "fce")))
+            quality=panel.quality, provenance=self.provenance_for(panel, "fce")))

@@ -124,12 +124,12 @@ def _evaluate_on(client: Any, monitor: Monitor, panel: Panel) -> MonitorResult:
         scores, node_scores = out
         result = MonitorResult(system, panel.keys, panel.values, scores, node_scores,
                                node_weight_matrix=system.tree.node_weights(), quality=panel.quality,
-                               provenance=monitor._provenance(panel, "threshold"))
+                               provenance=monitor.provenance_for(panel, "threshold"))
     else:
         scores, membership, node_b, indicator_values, node_values = out  # as evaluate_memberships stores them
         result = MonitorResult(system, panel.keys, scores, indicator_values, node_values, node_b, membership,
-                               monitor.operator, quality=panel.quality, provenance=monitor._provenance(panel, "fce"))
-    return monitor._finish(result)
+                               monitor.operator, quality=panel.quality, provenance=monitor.provenance_for(panel, "fce"))
+    return monitor.finish(result)
 
 
 VOTE_COLUMNS = (ColumnSpec("indicator", "指标代码", "indicator id", aliases=("指标", "indicator")),
