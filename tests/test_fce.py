@@ -100,7 +100,7 @@ def test_bad_memberships():
         fuzzy_evaluate([0.5, 0.5], [[1, 0, 0, 0], [0.5, 0.4, 0, 0]], V)
     with pytest.raises(InputError, match=r"expected \(2, 4\)"):
         fuzzy_evaluate([0.5, 0.5], [[1, 0, 0], [1, 0, 0]], V)
-    with pytest.raises(InputError, match="operator: .max. is not one of"):
+    with pytest.raises(InputError, match="operator: 'max' is not one of"):
         fuzzy_evaluate([1], [[1, 0, 0, 0]], V, operator="max")
 
 

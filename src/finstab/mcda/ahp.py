@@ -262,7 +262,13 @@ def ahp_weights(matrix: object, method: str = "eigen", ri_table: str = "saaty198
         completed = tuple((int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(np.isnan(raw), 1)), strict=True))
         a = complete_pairwise(raw, completion, name) if completed else check_pairwise(raw, name)
     else:
-        a = check_pairwise(matrix, name)
+        raw = _as_partial(matrix, name)
+        missing = np.argwhere(np.triu(np.isnan(raw), 1))
+        if len(missing):
+            pairs = ", ".join(f"({i + 1}, {j + 1})" for i, j in missing[:5])
+            raise InputError(f"{len(missing)} judgment(s) missing: {pairs}; fill them or pass "
+                             f"completion={COMPLETIONS}", where=name)
+        a = check_pairwise(raw, name)
     w, lam = _METHODS[method](a)
     ci, cr, ri = _consistency(len(a), lam, ri_table)
     return AHPResult(a, w, lam, ci, cr, ri, ri_table, method, completed,
