@@ -84,3 +84,48 @@ def test_unknown_preset_and_missing_file(tmp_path):
     bad.write_text("id: [unclosed", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_system(bad)
+
+
+# Li Nan (Guangxi), published: B2 and B3 memberships (安全, 基本安全, 低风险, 高风险), layer scores
+# 70.70 / 66.15 / 65.73 and the overall 67.31. B1 was not printed (the paper repeats B2's line);
+# any B1 with B1 . v = 70.70 gives the same overall because M(., +) is linear. This one is.
+GX_B1 = [0.428, 0.472, 0.100, 0.0]
+GX_B2 = [0.291, 0.564, 0.145, 0.0]
+GX_B3 = [0.345, 0.469, 0.156, 0.030]
+
+
+def _preset_order(b, system):
+    """The paper lists grades safe -> high risk; the preset lists them by ascending score."""
+    keys = ["safe", "basically_safe", "low_risk", "high_risk"]
+    return [b[keys.index(g.key)] for g in system.grades]
+
+
+def test_guangxi_preset_reproduces_published_layer_and_overall_scores():
+    from finstab.mcda.fce import fuzzy_evaluate
+
+    system = load_system("guangxi")
+    v = system.grade_values  # the preset's own representative scores
+    layers = [_preset_order(b, system) for b in (GX_B1, GX_B2, GX_B3)]
+    scores = [fuzzy_evaluate([1], [b], v).score for b in layers]
+    assert scores[0] == pytest.approx(70.70, abs=1e-9)
+    assert scores[1] == pytest.approx(66.15, abs=1e-9)
+    assert scores[2] == pytest.approx(65.725, abs=1e-9)  # printed 65.73 (half up)
+    top = [w for _, _, w in system.tree.children[0]]
+    total = fuzzy_evaluate(top, layers, v)
+    assert round(total.score, 2) == 67.31
+    assert system.grade_scale[total.grade].key == "basically_safe"
+    assert all(system.grade_scale[fuzzy_evaluate([1], [b], v).grade].key == "basically_safe" for b in layers)
+    # the top-level judgment is consistent and the weights the preset shipped before are not the paper's
+    from finstab.mcda.ahp import ahp_weights
+
+    res = ahp_weights(system.ahp, ri_table=system.ri_table)
+    assert res.cr < 0.1
+    np.testing.assert_allclose(res.weights, [0.3090, 0.1095, 0.5816], atol=5e-5)
+    assert round(float(np.dot([0.163, 0.297, 0.540], scores)), 2) == 66.66
+
+
+def test_guangxi_grade_scores_are_the_papers():
+    system = load_system("guangxi")
+    rep = {g.key: g.representative for g in system.grades}
+    assert rep == {"safe": 87.5, "basically_safe": 62.5, "low_risk": 37.5, "high_risk": 12.5}
+    assert [(g.lower, g.upper) for g in system.grades] == [(0, 25), (25, 50), (50, 75), (75, 100)]
