@@ -5,6 +5,7 @@ import pytest
 import yaml
 
 from finstab.core.errors import ConfigError
+from finstab.mcda.scoring import grade_names
 from finstab.monitor.systems import available_presets, dump_system, load_system
 from finstab.monitor.systems.loader import parse_system
 
@@ -129,3 +130,57 @@ def test_guangxi_grade_scores_are_the_papers():
     rep = {g.key: g.representative for g in system.grades}
     assert rep == {"safe": 87.5, "basically_safe": 62.5, "low_risk": 37.5, "high_risk": 12.5}
     assert [(g.lower, g.upper) for g in system.grades] == [(0, 25), (25, 50), (50, 75), (75, 100)]
+
+
+SCORES = (0, 20, 40, 60, 80, 100)
+
+
+def test_local_debt_spreads_follow_seed_000():
+    """Seed 000: spreads above 15 bp (吉林, 内蒙古, 贵州, 新疆) are the costly end, below 8 bp
+    (江浙沪) the cheap end. 15 bp used to score 70 (基本安全)."""
+    system = load_system("local_debt")
+    spread = {i.id: i for i in system.tree.indicators}["issuance_spread"]
+    s = spread.score(np.array([7.9, 8.0, 15.0, 15.1, 25.0]), SCORES)
+    names = list(grade_names(s, "en", system.grade_scale))
+    assert names == ["safe", "safe", "moderate risk", "high risk", "severe risk"]
+    assert s[2] == 40 and s[1] == 80
+
+
+def test_local_debt_and_small_bank_indicators():
+    debt = {i.id: i for i in load_system("local_debt").tree.indicators}
+    assert {"special_bond_share", "hidden_debt_proxy"} <= set(debt)
+    assert debt["debt_ratio"].score(np.array([120.0]), SCORES)[0] == 40  # the 120 % warning line
+    share_2023 = 100 * 4.82 / 7.07  # seed 000: special bonds / local bonds issued, 2023 Q1-Q3
+    assert grade_names(debt["special_bond_share"].score(np.array([share_2023]), SCORES), "en")[0] == "moderate risk"
+    assert all("Seed 000" in debt[k].source for k in ("special_bond_share", "hidden_debt_proxy", "issuance_spread"))
+    banks = {i.id: i for i in load_system("small_banks").tree.indicators}
+    gap = banks["nim_gap"]
+    assert gap.type == "positive" and gap.unit == "pp"
+    np.testing.assert_allclose(gap.score(np.array([-0.3, 0.0, 0.4]), SCORES), [40, 60, 80])
+
+
+def test_theme_samples_carry_the_new_indicators():
+    from finstab.core.io import read_table
+    from finstab.samples import sample_path
+    from finstab.samples.themes import CHEAP_2023, COSTLY_2023, make_local_debt, make_small_banks
+
+    debt = read_table(sample_path("themes/local_debt.csv"))
+    ids = [i.id for i in load_system("local_debt").tree.indicators]
+    assert set(ids) <= set(debt.columns)
+    assert debt["source"].str.startswith("synthetic").all()
+    last = debt[debt["period"] == 2023].set_index("region")["issuance_spread"]
+    assert (last[list(COSTLY_2023)] > 15).all() and (last[list(CHEAP_2023)] < 8).all()
+    pd_fresh, _ = make_local_debt()
+    np.testing.assert_allclose(debt[ids].to_numpy(), pd_fresh[ids].to_numpy())
+    banks = read_table(sample_path("themes/small_banks.csv"))
+    assert banks["source"].str.startswith("synthetic").all()
+    wide = banks.set_index(["period", "region"])
+    large = wide.xs("大型银行 large banks", level="region")
+    for group in wide.index.get_level_values("region").unique():
+        own = wide.xs(group, level="region")
+        np.testing.assert_allclose(own["nim_gap"], own["nim"] - large["nim"], atol=1e-9)
+    q = banks.set_index(["region", "period"])["nim"]
+    fall = {g: q[(g, "2019Q1")] - q[(g, "2023Q3")] for g in ("农商行 rural commercial banks", "大型银行 large banks")}
+    assert fall["农商行 rural commercial banks"] == pytest.approx(1.2, abs=0.1)  # seed 000: ~1.2 pp
+    assert fall["大型银行 large banks"] == pytest.approx(0.4, abs=0.1)  # seed 000: ~0.4 pp
+    np.testing.assert_allclose(make_small_banks()["nim_gap"], banks["nim_gap"])
