@@ -74,6 +74,7 @@ def test_votes():
 
 
 @given(st.lists(st.floats(-50, 150), min_size=1, max_size=20), st.sampled_from(["trapezoidal", "triangular"]))
+@settings(deadline=None)
 def test_value_memberships_partition_unity(values, shape):
     m = membership_from_values(values, [[0, 25, 50, 75, 100]], shape)
     np.testing.assert_allclose(m.sum(axis=-1), 1)

@@ -32,6 +32,7 @@ def paper_formula(z, cuts, positive):
 
 
 @given(st.floats(-5, 30))
+@settings(deadline=None)
 def test_matches_paper_formula(z):
     assert threshold_score(z, CUTS_UP) == pytest.approx(paper_formula(z, CUTS_UP, True))
     assert threshold_score(z, CUTS_DOWN) == pytest.approx(paper_formula(z, CUTS_DOWN, False))
@@ -47,7 +48,7 @@ cuts_strategy = st.lists(st.floats(-1e3, 1e3), min_size=6, max_size=6, unique=Tr
 
 
 @given(cuts_strategy, st.lists(st.floats(-2e3, 2e3), min_size=2, max_size=30))
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 def test_bounded_and_monotone(cuts, values):
     if np.any(np.diff(cuts) <= 1e-9):
         return
@@ -60,7 +61,7 @@ def test_bounded_and_monotone(cuts, values):
 
 
 @given(cuts_strategy)
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 def test_continuous_at_cuts(cuts):
     c = np.array(cuts)
     span = c[-1] - c[0]
