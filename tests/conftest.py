@@ -1,8 +1,13 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from finstab.samples import sample_path
+
+# No test may depend on machine speed: no Hypothesis deadlines (mutation runs are slow).
+settings.register_profile("finstab", deadline=None)
+settings.load_profile("finstab")
 
 
 @pytest.fixture
