@@ -1,12 +1,17 @@
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from finstab.core.errors import InputError
+from finstab.core.warnings import ConvergenceWarning
 from finstab.mcda.ahp import (
     RI_TABLES,
     ahp_weights,
+    check_pairwise,
+    complete_pairwise,
     group_judgments,
     matrix_from_priorities,
     random_index,
@@ -305,3 +310,152 @@ def test_aij_and_aip_differ_under_eigenvector_for_inconsistent_experts():
     g = np.sqrt(c * d)
     np.testing.assert_allclose(group_priorities(mats), g / g.sum())
     np.testing.assert_allclose(ahp_weights(group_judgments(mats)).weights, g / g.sum())
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports and rejections (exact text)
+# ---------------------------------------------------------------------------------------------
+
+def exactly(text):
+    return "^" + re.escape(text) + "$"
+
+
+BAD4 = np.array([[1, 3, 5, 1 / 2], [1 / 3, 1, 2, 4], [1 / 5, 1 / 2, 1, 3], [2, 1 / 4, 1 / 3, 1]])
+
+
+def test_summary_and_frame_text():
+    res = ahp_weights([[1, 9], [1 / 9, 1]])
+    assert res.summary() == ("AHP (eigen, RI table saaty1980), n = 2\n  #1: 0.9000\n  #2: 0.1000\n"
+                             "  lambda_max = 2.0000, CI = 0.0000, RI = 0.00, CR = 0.0000 (consistent)")
+    frame = res.to_frame()
+    assert frame.index.name == "item" and list(frame.index) == ["#1", "#2"]
+    assert list(res.to_frame(["a", "b"]).index) == ["a", "b"] and res.to_frame(["a", "b"]).index.name == "item"
+    bad = ahp_weights(BAD4)
+    rep = bad.repair()
+    lines = bad.summary(["A", "B", "C", "D"]).split("\n")
+    assert lines[0] == "AHP (eigen, RI table saaty1980), n = 4"
+    assert lines[1] == f"  A: {bad.weights[0]:.4f}"
+    assert lines[5].endswith(f"CR = {bad.cr:.4f} (NOT consistent: CR >= 0.10)")
+    assert lines[6] == f"  judgment (A, D) = 0.5 is the most inconsistent; 9 would give CR = {rep.cr_after:.4f}"
+    assert rep.describe() == f"judgment (#1, #4) = 0.5 is the most inconsistent; 9 would give CR = {rep.cr_after:.4f}"
+    assert len(lines) == 7
+    filled = ahp_weights(U, completion="lambda_max").summary(["a", "b", "c", "d"]).split("\n")
+    assert "  1 missing judgment(s) completed by lambda_max: (c, d) = 0.7303" in filled
+
+
+def test_repair_is_the_largest_log_deviation():
+    a = np.array([[1, 1, 1, 5], [1, 1, 9, 1 / 9], [1, 1 / 9, 1, 1 / 7], [1 / 5, 9, 7, 1]])
+    res = ahp_weights(a)
+    w, _ = power_iteration(a)
+    dev = np.abs(np.log(a * w[None, :] / w[:, None]))
+    expected = max(((i, j) for i in range(4) for j in range(i + 1, 4)), key=lambda p: dev[p])
+    rep = res.repair()
+    assert (rep.i, rep.j) == expected == (0, 3)
+    # the suggestion is the scale value with the lowest CR, in the result's own RI table
+    res_dd = ahp_weights(a, ri_table="donegan_dodd")
+    rep_dd = res_dd.repair()
+    trial = a.copy()
+    trial[0, 3], trial[3, 0] = rep_dd.suggested, 1 / rep_dd.suggested
+    assert rep_dd.cr_after == pytest.approx(ahp_weights(trial, ri_table="donegan_dodd").cr)
+    assert rep_dd.cr_after == pytest.approx(ahp_weights(trial).ci / 0.8286)
+    assert ahp_weights([[1, 9], [1 / 9, 1]]).repair() is None
+    assert ahp_weights(matrix_from_priorities([0.5, 0.25, 0.25])).repair() is None  # exactly consistent
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: ahp_weights(BAD4, method="mean"), "method: 'mean' is not one of 'eigen', 'geometric'"),
+    (lambda: ahp_weights([[1, 2], [1 / 2, 1]], name="m.yaml", ri_table="x"),
+     "ri_table: 'x' is not one of 'saaty1980', 'saaty_extended', 'saaty2005', 'donegan_dodd', 'alonso_lamata2006'"),
+    (lambda: ahp_weights([[1, 2], [0.4, 1]], name="m.yaml"),
+     "m.yaml: not reciprocal: a[1,2] = 2 but a[2,1] = 0.4"),
+    (lambda: ahp_weights(U, name="m.yaml"),
+     "m.yaml: 1 judgment(s) missing: (3, 4); fill them or pass completion=('harker', 'llsm', 'lambda_max')"),
+    (lambda: ahp_weights([[1, 2], [1 / 2, NAN]], completion="llsm", name="m.yaml"),
+     "m.yaml: diagonal entry (2, 2) is missing; expected 1"),
+    (lambda: ahp_weights([[1, 2], [1 / 2, 2]], completion="llsm", name="m.yaml"),
+     "m.yaml: diagonal entry (2, 2) is 2; expected 1"),
+    (lambda: ahp_weights([[1, -2], [NAN, 1]], completion="llsm", name="m.yaml"),
+     "m.yaml: index 1 has value -2; expected > 0"),
+    (lambda: ahp_weights([[1, 2], [1]], completion="llsm", name="m.yaml"), "m.yaml: expected numbers or NaN, got list"),
+    (lambda: ahp_weights([[1, float("inf")], [0, 1]], completion="llsm", name="m.yaml"), "m.yaml: infinite judgment"),
+    (lambda: ahp_weights([[1, 2, 3]], completion="llsm", name="m.yaml"),
+     "m.yaml: expected a square matrix, got shape (1, 3)"),
+    (lambda: complete_pairwise(U, "mean"), "method: 'mean' is not one of 'harker', 'llsm', 'lambda_max'"),
+    (lambda: complete_pairwise([[1, 2, NAN], [1 / 2, 1, NAN], [NAN, NAN, 1]], name="m.yaml"),
+     "m.yaml: the known judgments split the items into 2 unconnected groups ({#1, #2}; {#3}); "
+     "compare at least one pair across groups"),
+    (lambda: group_judgments([]), "matrices: need at least one matrix"),
+    (lambda: group_judgments([np.ones((2, 2)), [[1, 2], [2, 1]]]),
+     "matrices[1]: not reciprocal: a[1,2] = 2 but a[2,1] = 2; expected a[j,i] = 1/a[i,j] = 0.5"),
+    (lambda: group_judgments([np.ones((2, 2))] * 2, weights=[[1, 1]]),
+     "weights: expected a 1-d array, got shape (1, 2)"),
+    (lambda: group_judgments([np.ones((2, 2))] * 2, weights=[1, 0]), "weights: index 1 has value 0; expected > 0"),
+    (lambda: group_judgments([np.ones((2, 2))] * 2, weights=[1]), "weights: 1 weights for 2 matrices"),
+    (lambda: matrix_from_priorities([[0.5, 0.5]]), "priorities: expected a 1-d array, got shape (1, 2)"),
+    (lambda: matrix_from_priorities([0.5, 0]), "priorities: index 1 has value 0; expected > 0"),
+    (lambda: random_index(0), "matrix: RI table 'saaty1980' covers n = 1..15, got n = 0"),
+])
+def test_rejections_name_the_parameter(call, message):
+    with pytest.raises(InputError, match=exactly(message)):
+        call()
+
+
+def test_single_expert_group_is_that_expert():
+    from finstab.mcda.ahp import group_priorities
+
+    np.testing.assert_allclose(group_judgments([BAD4]), check_pairwise(BAD4))
+    np.testing.assert_allclose(group_priorities([BAD4]), ahp_weights(BAD4).weights)
+
+
+def test_lambda_max_completion_warns_when_it_cannot_reach_tolerance(monkeypatch):
+    import finstab.mcda.ahp as ahp
+
+    monkeypatch.setattr(ahp, "COMPLETION_GTOL", 1e-300)
+    monkeypatch.setattr(ahp, "COMPLETION_MAXITER", 1)
+    with pytest.warns(ConvergenceWarning, match=r"^m\.yaml: lambda_max completion stopped with gradient .* after "
+                                                 r"\d+ iterations; the completed judgments may not be optimal$"):
+        ahp.complete_pairwise(BAD6_MISSING, name="m.yaml")
+
+
+def _bad6():
+    rng = np.random.default_rng(7)
+    w = rng.uniform(1, 9, 6)
+    a = np.clip(w[:, None] / w[None, :] * np.exp(rng.normal(0, 0.3, (6, 6))), 1 / 9, 9)
+    a = np.triu(a, 1) + np.tril(1 / a.T, -1) + np.eye(6)
+    for i, j in [(0, 3), (1, 4), (2, 5), (0, 5), (3, 4)]:
+        a[i, j] = a[j, i] = NAN
+    return a
+
+
+BAD6_MISSING = _bad6()
+
+
+def test_llsm_and_lambda_max_completions_of_six_by_six_by_independent_solvers():
+    from scipy.optimize import least_squares, minimize
+
+    a = BAD6_MISSING
+    known = [(i, j) for i in range(6) for j in range(i + 1, 6) if not np.isnan(a[i, j])]
+    missing = [(i, j) for i in range(6) for j in range(i + 1, 6) if np.isnan(a[i, j])]
+
+    def residuals(y):
+        y = np.concatenate([[0.0], y])
+        return [y[i] - y[j] - np.log(a[i, j]) for i, j in known]
+
+    y = np.concatenate([[0.0], least_squares(residuals, np.zeros(5), xtol=1e-15, ftol=1e-15, gtol=1e-15).x])
+    full = complete_pairwise(a, "llsm")
+    for i, j in missing:
+        assert full[i, j] == pytest.approx(np.exp(y[i] - y[j]), rel=1e-8)
+    np.testing.assert_allclose(ahp_weights(a, "geometric", completion="llsm").weights, np.exp(y) / np.exp(y).sum(),
+                               rtol=1e-8)
+
+    def lam(t):  # lambda_max of the completion, by Nelder-Mead on the log judgments
+        m = a.copy()
+        for (i, j), x in zip(missing, t, strict=True):
+            m[i, j], m[j, i] = np.exp(x), np.exp(-x)
+        return lambda_max(m)
+
+    nm = minimize(lam, np.zeros(len(missing)), method="Nelder-Mead",
+                  options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 40000, "maxfev": 40000})
+    best = complete_pairwise(a, "lambda_max")
+    np.testing.assert_allclose([np.log(best[i, j]) for i, j in missing], nm.x, atol=2e-5)
+    assert lambda_max(best) <= nm.fun + 1e-12

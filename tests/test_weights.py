@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -114,3 +116,57 @@ def test_combine_weights_errors():
     with pytest.raises(InputError, match="objective: weights must be non-negative with a positive sum"):
         combine_weights([0.5, 0.5], [0, 0])
     np.testing.assert_allclose(combine_weights([3, 1], [1, 1], 0.0), [0.5, 0.5])  # normalised first
+
+
+def exactly(text):
+    return "^" + re.escape(text) + "$"
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: entropy_weights([1, 2, 3]), "data: expected a 2-d array, got shape (3,)"),
+    (lambda: entropy_weights([[1, 2, 3]]), "data: need at least 2 observations, got 1"),
+    (lambda: critic_weights([[1, 2, 3]]), "data: need at least 2 observations, got 1"),
+    (lambda: entropy_weights(np.ones((3, 2))), "data: every indicator is constant; entropy weights are undefined"),
+    (lambda: critic_weights(np.ones((3, 2))), "data: every indicator is constant; CRITIC weights are undefined"),
+    (lambda: entropy_weights([[1, 2], [3, 4]], directions=[1, 0]), "directions: expected 2 entries of +1 or -1"),
+    (lambda: critic_weights([[1, 2], [3, 4]], directions=[1]), "directions: expected 2 entries of +1 or -1"),
+    (lambda: entropy_weights([[1, 2], [-1, 3]], normalisation="sum"),
+     "data: normalisation 'sum' needs non-negative values; row 2, column 1 is -1 (use 'minmax' or shift the column)"),
+    (lambda: combine_weights([[0.5, 0.5]], [0.5, 0.5]), "subjective: expected a 1-d array, got shape (1, 2)"),
+    (lambda: combine_weights([0.5, 0.5], [[0.5, 0.5]]), "objective: expected a 1-d array, got shape (1, 2)"),
+    (lambda: combine_weights([0.5, 0.5], [1, 2, 3]), "objective: lengths differ: 2 subjective vs 3 objective"),
+    (lambda: combine_weights([-0.5, 1.5], [0.5, 0.5]), "subjective: weights must be non-negative with a positive sum"),
+    (lambda: combine_weights([0, 0], [0.5, 0.5]), "subjective: weights must be non-negative with a positive sum"),
+    (lambda: combine_weights([0.5, 0.5], [1.5, -0.5]), "objective: weights must be non-negative with a positive sum"),
+    (lambda: combine_weights([0.5, 0.5], [0.5, 0.5], alpha=-0.1), "alpha: alpha = -0.1; expected a value in [0, 1]"),
+])
+def test_rejections_name_the_parameter(call, message):
+    with pytest.raises(InputError, match=exactly(message)):
+        call()
+
+
+def test_zero_entries_are_allowed():
+    # the sum form accepts zeros and values below 1; an all-zero column gets weight 0
+    x = np.array([[0.0, 0.1, 0.0], [0.5, 0.2, 0.0], [0.2, 0.3, 0.0]])
+    p = x[:, :2] / x[:, :2].sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = -np.nansum(np.where(p > 0, p * np.log(p), 0.0), axis=0) / np.log(3)
+    d = np.r_[1 - e, 0.0]
+    np.testing.assert_allclose(entropy_weights(x, normalisation="sum"), d / d.sum())
+    np.testing.assert_allclose(combine_weights([1, 0], [0, 1], alpha=0.25), [0.25, 0.75])
+
+
+def test_critic_with_directions_and_a_constant_column():
+    x = np.array([[0.0, 0.0, 5.0, 1.0], [1.0, 3.0, 5.0, 0.0], [2.0, 1.0, 5.0, 1.0], [3.0, 2.0, 5.0, 0.0]])
+    d = [1, -1, 1, 1]
+    z = (x - x.min(0)) / np.where(x.max(0) > x.min(0), x.max(0) - x.min(0), 1)
+    z[:, 1] = 1 - z[:, 1]
+    sd = z.std(0, ddof=1)
+    r = np.zeros((4, 4))
+    live = [0, 1, 3]
+    r[np.ix_(live, live)] = np.corrcoef(z[:, live], rowvar=False)
+    c = sd * (1 - r).sum(0)
+    got = critic_weights(x, directions=d)
+    np.testing.assert_allclose(got, c / c.sum())
+    assert got[2] == 0
+    assert not np.allclose(got, critic_weights(x))  # reversing a column changes its conflict

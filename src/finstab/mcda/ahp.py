@@ -59,8 +59,10 @@ SAATY_SCALE = np.array([1 / k for k in range(9, 1, -1)] + list(range(1, 10)), dt
 
 CR_LIMIT = 0.10
 RECIPROCAL_TOLERANCE = 0.02
-#: Gradient norm (in log judgments) below which a lambda_max completion counts as optimal.
+#: Gradient norm (in log judgments) below which a lambda_max completion counts as optimal,
+#: and the iteration cap of its quasi-Newton solver.
 COMPLETION_GTOL = 1e-9
+COMPLETION_MAXITER = 500
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ class AHPResult:
         return self.n <= 2 or self.cr < CR_LIMIT
 
     def repair(self) -> Repair | None:
-        """The judgment that contributes most to inconsistency (None when n <= 2)."""
+        """The judgment that contributes most to inconsistency (None when n <= 2 or when the
+        matrix is exactly consistent)."""
         return _worst_judgment(self)
 
     def to_frame(self, labels: Sequence[str] | None = None) -> pd.DataFrame:
@@ -308,61 +311,55 @@ def _as_partial(matrix: object, name: str) -> np.ndarray:
 
 def _components(known: np.ndarray) -> list[list[int]]:
     """Connected components of the comparison graph (an edge per known judgment)."""
-    n = len(known)
-    label = -np.ones(n, dtype=int)
+    seen = np.zeros(len(known), dtype=bool)
     comps: list[list[int]] = []
-    for start in range(n):
-        if label[start] >= 0:
+    for start in range(len(known)):
+        if seen[start]:
             continue
         stack, members = [start], []
-        label[start] = len(comps)
+        seen[start] = True
         while stack:
             v = stack.pop()
             members.append(v)
-            for u in np.flatnonzero(known[v] & (label < 0)):
-                label[u] = len(comps)
+            for u in np.flatnonzero(known[v] & ~seen):
+                seen[u] = True
                 stack.append(int(u))
         comps.append(sorted(members))
     return comps
 
 
 def _llsm_weights(a: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Logarithmic least squares over the known judgments: L y = r, sum y = 0."""
+    """Logarithmic least squares over the known judgments: L y = r with the graph Laplacian L
+    and r_i = sum_j ln a_ij over known j; y_1 = 0 pins the free constant (connected graph)."""
     adj = known & ~np.eye(len(a), dtype=bool)
-    lap = np.diag(adj.sum(axis=1)) - adj.astype(float)
-    r = np.where(adj, np.log(np.where(adj, a, 1.0)), 0.0).sum(axis=1)
-    y = np.linalg.lstsq(lap + 1.0 / len(a), r, rcond=None)[0]  # + J/n pins sum(y) = 0
-    w = np.exp(y - y.max())
+    lap = np.diag(adj.sum(axis=1)) - adj
+    r = np.log(np.where(adj, a, 1.0)).sum(axis=1)
+    y = np.zeros(len(a))
+    y[1:] = np.linalg.solve(lap[1:, 1:], r[1:])
+    w = np.exp(y)
     return w / w.sum()
 
 
 def _harker_weights(a: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Harker (1987): zero for a missing judgment, 1 + (missing in the row) on the diagonal."""
-    c = np.where(known, a, 0.0)
-    np.fill_diagonal(c, 1.0 + (~known).sum(axis=1))
+    c = np.where(known, a, 0.0) + np.diag((~known).sum(axis=1))
     return _principal_eigen(c)[0]
 
 
 def _perron(a: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    vals, right = np.linalg.eig(a)
-    k = int(np.argmax(vals.real))
-    w = np.abs(right[:, k].real)
-    lvals, left = np.linalg.eig(a.T)
-    v = np.abs(left[:, int(np.argmax(lvals.real))].real)
-    return float(vals[k].real), w, v
+    """Perron root, right vector w and left vector v scaled so that v . w = 1."""
+    w, lam = _principal_eigen(a)
+    v = _principal_eigen(a.T)[0]
+    return lam, w, v / (v @ w)
 
 
 def _lambda_max_completion(a: np.ndarray, pairs: np.ndarray, name: str) -> np.ndarray:
     """Bozóki, Fülöp & Rónyai (2010): minimise lambda_max over the log missing judgments.
 
     lambda_max is a convex function of the logarithms of the missing entries (their Theorem 2),
-    so a quasi-Newton method from the LLSM completion finds the unique optimum of a connected
-    comparison graph.
+    so a quasi-Newton method finds the unique optimum of a connected comparison graph.
     """
     i, j = pairs[:, 0], pairs[:, 1]
-    known = ~np.isnan(a)
-    w0 = _llsm_weights(a, known)
-    t0 = np.log(w0[i] / w0[j])
 
     def fill(t: np.ndarray) -> np.ndarray:
         m = a.copy()
@@ -373,10 +370,10 @@ def _lambda_max_completion(a: np.ndarray, pairs: np.ndarray, name: str) -> np.nd
     def objective(t: np.ndarray) -> tuple[float, np.ndarray]:
         lam, w, v = _perron(fill(t))
         x = np.exp(t)
-        grad = (v[i] * w[j] * x - v[j] * w[i] / x) / float(v @ w)
-        return lam, grad
+        return lam, v[i] * w[j] * x - v[j] * w[i] / x  # d lambda / d ln x (Perron perturbation)
 
-    res = minimize(objective, t0, jac=True, method="BFGS", options={"gtol": COMPLETION_GTOL, "maxiter": 500})
+    options = {"gtol": COMPLETION_GTOL, "maxiter": COMPLETION_MAXITER}
+    res = minimize(objective, np.zeros(len(pairs)), jac=True, method="BFGS", options=options)  # pragma: no mutate
     gnorm = float(np.max(np.abs(objective(res.x)[1])))
     if gnorm > 1e3 * COMPLETION_GTOL:
         warn(f"{name}: lambda_max completion stopped with gradient {gnorm:.2e} after {res.nit} "
@@ -430,7 +427,7 @@ def complete_pairwise(matrix: object, method: str = "lambda_max", name: str = "m
         groups = "; ".join("{" + ", ".join(f"#{k + 1}" for k in c) + "}" for c in comps)
         raise InputError(f"the known judgments split the items into {len(comps)} unconnected groups "
                          f"({groups}); compare at least one pair across groups", where=name)
-    pairs = np.argwhere(np.triu(~known, 1))
+    pairs = np.argwhere(np.triu(~known))
     if method == "lambda_max":
         return _lambda_max_completion(a, pairs, name)
     w = _harker_weights(a, known) if method == "harker" else _llsm_weights(a, known)
@@ -529,8 +526,9 @@ def _worst_judgment(res: AHPResult) -> Repair | None:
     if res.n <= 2:
         return None
     a, w = res.matrix, res.weights
-    dev = np.abs(np.log(a * w[None, :] / w[:, None]))
-    dev[np.tril_indices(res.n)] = -1
+    dev = np.triu(np.abs(np.log(a * w[None, :] / w[:, None])), 1)
+    if dev.max() <= 1e-12:  # exactly consistent: nothing to repair
+        return None
     i, j = np.unravel_index(int(np.argmax(dev)), dev.shape)
     best: tuple[float, float] | None = None
     for value in SAATY_SCALE:

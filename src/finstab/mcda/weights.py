@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.special import xlogy
 
 from finstab.core.errors import InputError
 from finstab.core.validate import as_float_array, check_option
@@ -35,13 +36,13 @@ def _check_directions(directions: Sequence[int] | None, k: int) -> np.ndarray:
 
 
 def _directional_minmax(x: np.ndarray, directions: Sequence[int] | None) -> np.ndarray:
-    """Min-max scale each column to [0, 1]; columns with direction -1 are reversed."""
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    z = (x - lo) / span
+    """Min-max scale each column to [0, 1]; columns with direction -1 are reversed; a constant
+    column is all zero."""
     d = _check_directions(directions, x.shape[1])
-    z = np.where(d < 0, 1.0 - z, z)
-    return np.where(hi > lo, z, 0.0)
+    lo = x.min(axis=0)
+    span = x.max(axis=0) - lo
+    z = np.divide(x - lo, span, out=np.zeros_like(x), where=span > 0)
+    return np.where((d < 0) & (span > 0), 1.0 - z, z)
 
 
 def _check_panel(data: object) -> np.ndarray:
@@ -110,8 +111,7 @@ def entropy_weights(data: object, directions: Sequence[int] | None = None,
         z = x
     col = z.sum(axis=0)
     p = np.divide(z, col, out=np.zeros_like(z), where=col > 0)
-    plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-    e = np.where(col > 0, -plogp.sum(axis=0) / np.log(x.shape[0]), 1.0)
+    e = np.where(col > 0, -xlogy(p, p).sum(axis=0) / np.log(x.shape[0]), 1.0)
     return _normalise(1.0 - e, "entropy")
 
 
@@ -140,11 +140,11 @@ def critic_weights(data: object, directions: Sequence[int] | None = None) -> np.
     """
     x = _check_panel(data)
     z = _directional_minmax(x, directions)
-    sd = z.std(axis=0, ddof=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.nan_to_num(np.corrcoef(z, rowvar=False), nan=0.0)
-    r = np.atleast_2d(r)
-    return _normalise(sd * (1.0 - r).sum(axis=0), "CRITIC")
+    zc = z - z.mean(axis=0)
+    norm = np.sqrt((zc * zc).sum(axis=0))  # proportional to the standard deviation (any ddof)
+    scale = np.outer(norm, norm)
+    r = np.divide(zc.T @ zc, scale, out=np.zeros_like(scale), where=scale > 0)  # 0 for a constant column
+    return _normalise(norm * (1.0 - r).sum(axis=0), "CRITIC")
 
 
 #: Blending rules of :func:`combine_weights`.
