@@ -2,6 +2,8 @@
 Xie Jijian & Liu Chengping, *Fuzzy Mathematics Methods and Applications* (模糊数学方法及其应用),
 ch. on comprehensive evaluation: M(.,+), M(^,v), M(.,v), M(^,+)."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,7 +12,15 @@ from typer.testing import CliRunner
 
 from finstab.cli.main import app
 from finstab.core.errors import DataError, InputError
-from finstab.mcda.fce import fuzzy_evaluate, grade_of_score, membership_from_values, membership_from_votes
+from finstab.mcda.fce import (
+    OPERATORS,
+    check_membership,
+    compose,
+    fuzzy_evaluate,
+    grade_of_score,
+    membership_from_values,
+    membership_from_votes,
+)
 from finstab.monitor.model import Monitor
 from finstab.monitor.systems import load_system
 from finstab.pipelines import run_fce
@@ -74,6 +84,7 @@ def test_votes():
 
 
 @given(st.lists(st.floats(-50, 150), min_size=1, max_size=20), st.sampled_from(["trapezoidal", "triangular"]))
+@settings(deadline=None)
 def test_value_memberships_partition_unity(values, shape):
     m = membership_from_values(values, [[0, 25, 50, 75, 100]], shape)
     np.testing.assert_allclose(m.sum(axis=-1), 1)
@@ -100,7 +111,7 @@ def test_bad_memberships():
         fuzzy_evaluate([0.5, 0.5], [[1, 0, 0, 0], [0.5, 0.4, 0, 0]], V)
     with pytest.raises(InputError, match=r"expected \(2, 4\)"):
         fuzzy_evaluate([0.5, 0.5], [[1, 0, 0], [1, 0, 0]], V)
-    with pytest.raises(InputError, match="unknown operator"):
+    with pytest.raises(InputError, match="operator: 'max' is not one of"):
         fuzzy_evaluate([1], [[1, 0, 0, 0]], V, operator="max")
 
 
@@ -161,3 +172,76 @@ def test_cli_fce(tmp_path):
     bad = _votes_file(tmp_path, lambda t: t.replace("X11,1,0,4,5", "X11,1,0,4,4"))
     res = runner.invoke(app, ["fce", "--votes", str(bad), "--experts", "10"])
     assert res.exit_code == 2 and "votes.csv" in res.output and "X11" in res.output
+
+
+# ---------------------------------------------------------------------------------------------
+# Every rejection names the parameter and says what was expected (exact messages)
+# ---------------------------------------------------------------------------------------------
+
+def exactly(text):
+    return "^" + re.escape(text) + "$"
+
+
+R2 = [[1, 0, 0, 0], [0, 1, 0, 0]]
+OPS = "'weighted_average', 'min_max', 'product_max', 'min_bounded_sum'"
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: fuzzy_evaluate([[0.5, 0.5]], R2, V), "weights: expected a 1-d array, got shape (1, 2)"),
+    (lambda: fuzzy_evaluate([-0.5, 1.5], R2, V), "weights: weights must be non-negative with a positive sum"),
+    (lambda: fuzzy_evaluate([0, 0], R2, V), "weights: weights must be non-negative with a positive sum"),
+    (lambda: fuzzy_evaluate([1], [[1, 0, 0, 0]], [V]), "grade_scores: expected a 1-d array, got shape (1, 4)"),
+    (lambda: fuzzy_evaluate([0.5, 0.5], [[1, 0, 0], [1, 0, 0]], V),
+     "membership: membership has shape (2, 3); expected (2, 4) (indicators x grades)"),
+    (lambda: fuzzy_evaluate([1], [[-0.1, 0.6, 0.5, 0]], V), "membership: memberships must lie in [0, 1]"),
+    (lambda: fuzzy_evaluate([1], [[1.5, 0, 0, 0]], V), "membership: memberships must lie in [0, 1]"),
+    (lambda: fuzzy_evaluate([1], [[1, 0, 0, 0]], V, operator="max"), f"operator: 'max' is not one of {OPS}"),
+    (lambda: compose(np.array([1.0]), np.array([[1.0, 0.0]]), "max"), f"operator: 'max' is not one of {OPS}"),
+    (lambda: check_membership([[1, 0], [0.5, 0.4]], labels=["A"]),
+     "membership: memberships of row 1 sum to 0.9; expected 1"),
+    (lambda: check_membership([[1, 0], [0.5, 0.4]], "R", labels=["A", "B"]),
+     "R: memberships of B sum to 0.9; expected 1"),
+    (lambda: check_membership([[[1, 0], [1, 0]], [[1, 0], [0.5, 0.4]]]),
+     "membership: memberships of row 3 sum to 0.9; expected 1"),
+    (lambda: membership_from_votes([3, 5, 2]), "counts: expected a 2-d array, got shape (3,)"),
+    (lambda: membership_from_votes([[3, 5.5, 1.5, 0]], 10),
+     "votes of row 0: vote counts must be non-negative whole numbers, got [3.0, 5.5, 1.5, 0.0]"),
+    (lambda: membership_from_votes([[3, 5, 2, 0], [1, 1, 4, 3]]),
+     "votes of row 1: votes add up to 9; expected 10 experts"),
+    (lambda: membership_from_votes([[0, 0], [0, 0]]), "counts: no votes"),
+    (lambda: membership_from_values([1.0], [[0, 1, 2]], "round"),
+     "shape: 'round' is not one of 'trapezoidal', 'triangular'"),
+    (lambda: membership_from_values([[1.0, 2.0]], [[0, 1, 2]]), "values: 2 value columns for 1 indicators"),
+    (lambda: membership_from_values([1.0], [[0, 1, 1]]),
+     "intervals[0]: edges [0.0, 1.0, 1.0] must be strictly monotone"),
+    (lambda: membership_from_values([1.0], [0, 1, 2]), "intervals: expected a 2-d array, got shape (3,)"),
+])
+def test_rejections_name_the_parameter(call, message):
+    with pytest.raises(InputError, match=exactly(message)):
+        call()
+
+
+def test_weights_are_normalised_before_composition():
+    for op in OPERATORS:
+        a = fuzzy_evaluate([2, 3, 5], R, V, operator=op)
+        b = fuzzy_evaluate([0.2, 0.3, 0.5], R, V, operator=op)
+        np.testing.assert_allclose(a.raw, b.raw)
+        assert a.score == pytest.approx(b.score)
+        assert a.operator == op
+        np.testing.assert_array_equal(a.grade_scores, V)
+    # a zero weight is allowed: that indicator drops out
+    assert fuzzy_evaluate([0, 1], R2, V).score == pytest.approx(62.5)
+
+
+def test_fce_summary_names_grades():
+    res = fuzzy_evaluate([1], [[0.291, 0.564, 0.145, 0.0]], V)
+    names = ["安全", "基本安全", "低风险", "高风险"]
+    assert res.summary(names) == ("B = (安全 0.291, 基本安全 0.564, 低风险 0.145, 高风险 0.000); score = 66.15; "
+                                  "grade by score: 基本安全; maximum membership: 基本安全 [weighted_average]")
+    assert res.summary().startswith("B = (g0 0.291, g1 0.564, g2 0.145, g3 0.000); score = 66.15; grade by score: g1")
+
+
+def test_votes_from_one_expert_and_whole_numbers():
+    np.testing.assert_array_equal(membership_from_votes([[1, 0], [0, 1]]), [[1, 0], [0, 1]])
+    np.testing.assert_allclose(membership_from_votes([[3, 5, 2, 0], [2, 2, 2, 4]]), [[0.3, 0.5, 0.2, 0],
+                                                                                     [0.2, 0.2, 0.2, 0.4]])

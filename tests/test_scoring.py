@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -32,6 +34,7 @@ def paper_formula(z, cuts, positive):
 
 
 @given(st.floats(-5, 30))
+@settings(deadline=None)
 def test_matches_paper_formula(z):
     assert threshold_score(z, CUTS_UP) == pytest.approx(paper_formula(z, CUTS_UP, True))
     assert threshold_score(z, CUTS_DOWN) == pytest.approx(paper_formula(z, CUTS_DOWN, False))
@@ -47,7 +50,7 @@ cuts_strategy = st.lists(st.floats(-1e3, 1e3), min_size=6, max_size=6, unique=Tr
 
 
 @given(cuts_strategy, st.lists(st.floats(-2e3, 2e3), min_size=2, max_size=30))
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 def test_bounded_and_monotone(cuts, values):
     if np.any(np.diff(cuts) <= 1e-9):
         return
@@ -60,7 +63,7 @@ def test_bounded_and_monotone(cuts, values):
 
 
 @given(cuts_strategy)
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 def test_continuous_at_cuts(cuts):
     c = np.array(cuts)
     span = c[-1] - c[0]
@@ -92,3 +95,58 @@ def test_grades():
     np.testing.assert_array_equal(grade_index(s), [0, 0, 1, 2, 3, 4, 4, -1])
     assert list(grade_names([10, 90], "en")) == ["severe risk", "safe"]
     assert list(grade_names([50])) == ["中度风险"]
+
+
+def exactly(text):
+    return "^" + re.escape(text) + "$"
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: threshold_score(1, [1, 2, 3]), "cuts: 3 cuts for 6 score points; expected 6"),
+    (lambda: threshold_score(1, [1, 2, 2, 3, 4, 5]),
+     "cuts: cuts [1.0, 2.0, 2.0, 3.0, 4.0, 5.0] must be strictly increasing (bigger is safer) or strictly "
+     "decreasing (bigger is riskier)"),
+    (lambda: threshold_score(1, [[1, 2, 3, 4, 5, 6]]), "cuts: expected a 1-d array, got shape (1, 6)"),
+    (lambda: threshold_score(1, [1, 2], scores=[0, 0]), "scores: scores [0.0, 0.0] must be strictly increasing"),
+    (lambda: threshold_score(1, [1], scores=[0]), "scores: scores [0.0] must be strictly increasing"),
+    (lambda: threshold_score(1, [1, 2], scores=[[0, 1]]), "scores: expected a 1-d array, got shape (1, 2)"),
+    (lambda: band_score(1, [0, 1, 2, 3, 4, 5], [9, 8, 7, 6, 5, 4]),
+     "low_cuts/high_cuts: low_cuts and high_cuts must both be strictly increasing"),
+    (lambda: band_score(1, [5, 4, 3, 2, 1, 0], [6, 7, 8, 9, 10, 11]),
+     "low_cuts/high_cuts: low_cuts and high_cuts must both be strictly increasing"),
+    (lambda: band_score(1, [0, 1, 2, 3, 4, 5], [4, 5, 6, 7, 8, 9]),
+     "low_cuts/high_cuts: band lower edge 5.0 exceeds upper edge 4.0"),
+    (lambda: band_score(1, [0, 1, 2], [4, 5, 6, 7, 8, 9]), "low_cuts: 3 cuts for 6 score points; expected 6"),
+    (lambda: band_score(1, [0, 1, 2, 3, 4, 5], [4, 5]), "high_cuts: 2 cuts for 6 score points; expected 6"),
+    (lambda: grade_names([50], "fr"), "lang: 'fr' is not one of 'zh', 'en'"),
+])
+def test_rejections_name_the_parameter(call, message):
+    with pytest.raises(InputError, match=exactly(message)):
+        call()
+
+
+def test_band_edge_shared_and_custom_scores():
+    # a band of one point: low_cuts[-1] == high_cuts[0] is allowed
+    assert float(band_score(5.0, [0, 1, 2, 3, 4, 5], [5, 6, 7, 8, 9, 10])) == 100
+    # four grades scored 0, 25, 50, 75, 100 (the Guangxi scale)
+    np.testing.assert_allclose(threshold_score([0.5, 2.0, 9.0], [0, 1, 2, 3, 4], scores=[0, 25, 50, 75, 100]),
+                               [12.5, 50, 100])
+    np.testing.assert_allclose(band_score([-2.5, 1.5, 8.0], [-3, -2, -1, 0, 1], [3, 4, 5, 6, 7],
+                                          scores=[0, 25, 50, 75, 100]), [12.5, 100, 0])
+    np.testing.assert_allclose(threshold_score(np.array([[1.0, np.nan]]), CUTS_UP)[0, 0], 0)
+    assert np.isnan(threshold_score(np.array([np.nan]), CUTS_UP)[0])
+
+
+def test_grade_names_and_custom_grades():
+    from finstab.mcda.scoring import FIVE_GRADES, Grade
+
+    assert list(grade_names([10, np.nan, 100], "zh")) == ["严重风险", "", "安全"]
+    assert list(grade_names([np.nan], "en")) == [""]
+    four = (Grade("high", "高风险", "high risk", 0, 25, "#c0392b"),
+            Grade("low", "低风险", "low risk", 25, 50, "#f1c40f"),
+            Grade("basic", "基本安全", "basically safe", 50, 75, "#7dcea0"),
+            Grade("safe", "安全", "safe", 75, 100, "#1e8449"))
+    np.testing.assert_array_equal(grade_index([0, 24.9, 25, 74.99, 75, 100, np.nan], four), [0, 0, 1, 2, 3, 3, -1])
+    assert list(grade_names([60, 80], "en", four)) == ["basically safe", "safe"]
+    assert FIVE_GRADES[3].name() == "基本安全" and FIVE_GRADES[3].name("en") == "basically safe"
+    assert [(g.lower, g.upper) for g in FIVE_GRADES] == [(0, 20), (20, 40), (40, 60), (60, 80), (80, 100)]

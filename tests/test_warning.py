@@ -65,8 +65,9 @@ def test_warning_on_bank_and_debt_panels():
     debt = run_warning(system="local_debt", data=sample_path("themes/local_debt.csv"),
                        events=sample_path("themes/local_debt_events.csv"), horizon=2)
     assert debt.evaluation["events"] == 5
-    assert set(debt.signals["indicator"]) == {"debt_ratio", "lgfv_debt_gdp", "interest_burden",
-                                                    "refinancing_share", "issuance_spread", "land_revenue_share"}
+    assert set(debt.signals["indicator"]) == {
+        "debt_ratio", "lgfv_debt_gdp", "hidden_debt_proxy", "interest_burden", "refinancing_share",
+        "special_bond_share", "issuance_spread", "land_revenue_share"}
 
 
 def test_theme_presets_score_their_samples():

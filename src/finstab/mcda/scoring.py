@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from finstab.core.errors import InputError
-from finstab.core.validate import as_float_array
+from finstab.core.validate import as_float_array, check_option
 
 DEFAULT_SCORES: tuple[float, ...] = (0, 20, 40, 60, 80, 100)
 
@@ -30,6 +30,7 @@ class Grade:
     color: str
 
     def name(self, lang: str = "zh") -> str:
+        """The grade's name in ``"zh"`` or ``"en"``."""
         return self.name_zh if lang == "zh" else self.name_en
 
 
@@ -82,6 +83,15 @@ def threshold_score(values: object, cuts: object,
     -------
     numpy.ndarray
         Scores of the same shape as ``values``, clamped to ``[scores[0], scores[-1]]``.
+
+    Examples
+    --------
+    Capital adequacy with the 8 % minimum at 60 points and 10.5 % at 80:
+
+    >>> [float(x) for x in threshold_score([8.0, 9.25, 20], [2, 4, 6, 8, 10.5, 13])]
+    [60.0, 70.0, 100.0]
+    >>> float(threshold_score(6.25, [15, 10, 7.5, 5, 2.5, 1]))  # NPL ratio: bigger is riskier
+    50.0
     """
     s = _check_scores(scores)
     c, ascending = _check_cuts(cuts, s, "cuts")
@@ -102,6 +112,19 @@ def band_score(values: object, low_cuts: object, high_cuts: object,
     high_cuts
         Increasing values scoring ``scores`` reversed from above (the first is the band's
         upper edge); ``low_cuts[-1] <= high_cuts[0]``.
+    scores
+        Score at each cut, strictly increasing.
+
+    Returns
+    -------
+    numpy.ndarray
+        The smaller of the two one-sided scores: ``scores[-1]`` inside the band.
+
+    Examples
+    --------
+    >>> low, high = [-3, -2, -1, 0, 1, 1.5], [3, 4, 5, 6, 8, 10]
+    >>> [float(x) for x in band_score([2.0, 0.0, 7.0], low, high)]
+    [100.0, 60.0, 30.0]
     """
     s = _check_scores(scores)
     lo, lo_up = _check_cuts(low_cuts, s, "low_cuts")
@@ -117,7 +140,20 @@ def band_score(values: object, low_cuts: object, high_cuts: object,
 
 
 def grade_index(scores: object, grades: Sequence[Grade] = FIVE_GRADES) -> np.ndarray:
-    """Index of the grade each score falls in (-1 for NaN); the top grade is closed."""
+    """Index of the grade each score falls in (-1 for NaN); the top grade is closed.
+
+    Parameters
+    ----------
+    scores
+        Scores (any shape).
+    grades
+        Ascending grades; grade k covers ``[grades[k].lower, grades[k + 1].lower)``.
+
+    Examples
+    --------
+    >>> grade_index([0, 19.99, 20, 80, 100]).tolist()
+    [0, 0, 1, 4, 4]
+    """
     sc = np.asarray(scores, dtype=float)
     bounds = np.array([g.lower for g in grades[1:]])
     idx = np.searchsorted(bounds, sc, side="right")
@@ -138,7 +174,23 @@ def grade_keys(scores: object, grades: Sequence[Grade] = FIVE_GRADES) -> np.ndar
 
 def grade_names(scores: object, lang: str = "zh",
                 grades: Sequence[Grade] = FIVE_GRADES) -> np.ndarray:
-    """Grade names for scores (empty string for NaN)."""
+    """Grade names for scores (empty string for NaN).
+
+    Parameters
+    ----------
+    scores
+        Scores (any shape).
+    lang
+        ``"zh"`` or ``"en"``.
+    grades
+        Ascending grades.
+
+    Examples
+    --------
+    >>> grade_names([10, 90], "en").tolist()
+    ['severe risk', 'safe']
+    """
+    check_option(lang, ("zh", "en"), "lang")
     idx = grade_index(scores, grades)
     names = np.array([g.name(lang) for g in grades] + [""], dtype=object)
     return names[idx]

@@ -80,8 +80,8 @@ class Monitor:
         FCE composition operator (see :mod:`finstab.mcda.fce`) and membership shape.
     objective, alpha
         ``"entropy"`` or ``"critic"``: blend the AHP weights with objective weights computed
-        from the panel's indicator scores, ``alpha`` x AHP + (1 - alpha) x objective (the
-        Zibo paper's "subjective-objective unity"); threshold method only.
+        from the panel's indicator scores, ``alpha`` x AHP + (1 - alpha) x objective;
+        threshold method only. finstab's extension: the Zibo paper weights by AHP alone.
     """
 
     def __init__(self, system: IndicatorSystem, method: str = "threshold", missing: str = "error",

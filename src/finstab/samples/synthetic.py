@@ -13,7 +13,7 @@ def invert_score(indicator: Indicator, target: np.ndarray, scores: tuple[float, 
     s = np.asarray(scores, dtype=float)
     if indicator.type == "moderate":
         low = np.interp(target, s, indicator.cuts)
-        high = np.interp(target, s[::-1], indicator.high_cuts)
+        high = np.interp(target, s, indicator.high_cuts[::-1])  # the high side falls from 100 to 0
         return np.where(rng.random(target.shape) < 0.5, low, high)
     return np.interp(target, s, indicator.cuts)  # works for rising and falling cuts
 
