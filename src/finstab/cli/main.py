@@ -32,6 +32,17 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                        "fund sizing, contagion).")
 systems_app = typer.Typer(no_args_is_help=True, help="List and show indicator systems.")
 app.add_typer(systems_app, name="systems")
+
+
+@app.callback()
+def _quiet_python_warnings() -> None:
+    """Results carry their warnings and every command prints them once, as one line each:
+    Python's own display of the same warnings (with source lines) would only repeat them."""
+    import warnings
+
+    from finstab.core.warnings import FinstabWarning
+
+    warnings.filterwarnings("ignore", category=FinstabWarning)
 app.add_typer(fund_app, name="fund")
 app.add_typer(bank_app, name="bank")
 app.command("contagion")(contagion_command)
