@@ -133,6 +133,9 @@ def test_excel_export_is_formatted(tmp_path, zibo_sample):
         wb.sheetnames)
     level1 = [c.value for c in wb["level1"][1]]
     assert level1[2:] == [n.name_zh for n in res.system.tree.nodes if n.level == 1]
+    assert "attribution" in wb.sheetnames  # what moved the latest change, in points
+    scores = wb["scores"]
+    assert scores.auto_filter.ref == scores.dimensions and scores["C2"].number_format == "#,##0.00"
     ws = wb["nodes"]
     assert ws.freeze_panes == "A2"
     headers = [c.value for c in ws[1]]

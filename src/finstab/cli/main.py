@@ -136,15 +136,19 @@ def monitor_command(
     missing: str = typer.Option("error", "--missing", help="error, or renormalise over present indicators."),
     dask: str | None = typer.Option(None, "--dask", help="Score chunks of regions on dask: 'local' (worker "
                                     "processes here) or a scheduler address such as tcp://host:8786."),
+    encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of a CSV (default: detect UTF-8, "
+                                        "UTF-8 with BOM, GBK/GB18030)."),
     store: str | None = StoreOption,
     no_store: bool = NoStoreOption,
     lang: str = LangOption,
 ) -> None:
     """Score a panel with an indicator system and print scores and grades."""
+    from finstab.core.io import read_table
     from finstab.pipelines.monitor import run_monitor
 
     runs = open_store(store, no_store)
-    result = run_monitor(system, data, method=method, missing=missing, objective=objective, alpha=alpha,
+    panel = read_table(data, encoding=encoding) if encoding else data
+    result = run_monitor(system, panel, method=method, missing=missing, objective=objective, alpha=alpha,
                          scheduler=dask)
     deliver(result, lang=lang, out=out, store=runs, label=f"{system} on {data.name}")
 

@@ -729,6 +729,26 @@ def check_excel_size(sheets: Mapping[str, pd.DataFrame]) -> None:
                             f"{EXCEL_MAX_ROWS:,} x {EXCEL_MAX_COLUMNS:,}: use the CSV files", where="Excel output")
 
 
+#: sheets up to this many rows get per-cell number formats (beyond, formatting would dominate the write)
+FORMAT_MAX_ROWS = 200_000
+
+
+def number_format(column: pd.Series) -> str | None:
+    """Excel number format for a float column: thousands and 2 decimals, or 4 decimals for small values.
+
+    Examples
+    --------
+    >>> number_format(pd.Series([1234.5, 7.25])), number_format(pd.Series([0.018, 0.2]))
+    ('#,##0.00', '0.0000')
+    >>> number_format(pd.Series(["a"])) is None
+    True
+    """
+    if not pd.api.types.is_float_dtype(column):
+        return None
+    finite = column[np.isfinite(column)]
+    return "0.0000" if len(finite) and finite.abs().max() < 10 else "#,##0.00"
+
+
 def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
                 fills: Mapping[str, Mapping[str, str]] | None = None) -> Path:
     """Write sheets formatted for people: bold frozen header, fitted widths, coloured cells.
@@ -752,11 +772,17 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
                 df.to_excel(xw, sheet_name=name[:31], index=False)
                 ws = xw.sheets[name[:31]]
                 ws.freeze_panes = "A2"
+                if len(df.columns):
+                    ws.auto_filter.ref = ws.dimensions
                 for cell in ws[1]:
                     cell.font = Font(bold=True)
                 for k, col in enumerate(df.columns, start=1):
-                    width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
-                    ws.column_dimensions[get_column_letter(k)].width = min(max(width + 2, 8), 60)
+                    fmt = number_format(df[col])
+                    if fmt and len(df) <= FORMAT_MAX_ROWS:
+                        for (cell,) in ws.iter_rows(min_row=2, min_col=k, max_col=k):
+                            cell.number_format = fmt
+                    shown = [len(str(col))] + [len(f"{v:,.4f}" if fmt else str(v)) for v in df[col].head(200)]
+                    ws.column_dimensions[get_column_letter(k)].width = min(max(max(shown) + 2, 8), 60)
                     colours = (fills or {}).get(str(col))
                     if not colours:
                         continue

@@ -287,6 +287,9 @@ class MonitorResult(Result):
     def display_tables(self, *, bilingual: bool = False) -> dict[str, pd.DataFrame]:
         tables = self.tables()
         sheets = {"scores": tables.pop("scores"), **self.level_frames(), **tables}
+        periods = list(dict.fromkeys(self.keys["period"]))
+        if len(periods) >= 2 and self.operator == "weighted_average":  # what moved the latest change
+            sheets["attribution"] = self.attribution(periods[-2], periods[-1])
         return {k: self.display(v, bilingual=bilingual) for k, v in sheets.items()}
 
     def excel_fills(self) -> Mapping[str, Mapping[str, str]]:
