@@ -237,3 +237,25 @@ def test_spillover_indicators_feed_klr_signals():
     assert merged["tci"].notna().all() and list(merged.columns[:2]) == ["entity", "period"]
     with pytest.raises(InputError, match="how"):
         spillover_indicators(roll, how="median")
+
+
+def test_cli_runs_the_layered_network_and_records_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from finstab.cli.main import app
+    from finstab.pipelines.contagion import run_layered_contagion
+    from finstab.samples import sample_path
+    from finstab.store import Store
+
+    store = str(tmp_path / "runs.duckdb")
+    args = ["contagion", "--layers", "--market-shock", "property:0.3", "--fx", "0.1", "--store", store]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    expected = run_layered_contagion(sample_path("markets/nodes.csv"), sample_path("markets/edges.csv"),
+                                     market_shocks={"property": 0.3}, fx=0.1)
+    stored = Store(store).load(Store(store).runs()["id"].iloc[0])
+    for name, table in expected.tables().items():
+        pd.testing.assert_frame_equal(stored.tables()[name].reset_index(drop=True), table.reset_index(drop=True),
+                                      check_dtype=False)
+    bad = CliRunner().invoke(app, ["contagion", "--layers", "--market-shock", "property", "--no-store"])
+    assert bad.exit_code == 2 and "MARKET:LOSS" in bad.output
