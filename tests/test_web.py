@@ -77,7 +77,7 @@ def test_drill_down_page(client):
     page = client.get(f"/runs/{rid}?region=Zibo (synthetic)&period=2018")
     assert page.status_code == 200 and "table-indicators" in page.text and "中度风险" in page.text
     assert "2019" not in page.text.split('id="table-scores"')[1].split("</table>")[0]
-    assert "points" in page.text  # indicator contributions to the total
+    assert "贡献(分)" in page.text.split('id="table-indicators"')[1]  # indicator contributions to the total
 
 
 @pytest.mark.parametrize(("name", "content", "status"), [

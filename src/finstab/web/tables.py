@@ -1,0 +1,185 @@
+"""The run page's drill-down and full tables: filters by key columns, tables as people read them
+(translated headers and values, grade colours), with the raw numbers kept for sorting.
+
+The page's small script (``static/tables.js``) sorts and paginates these tables in the browser;
+without it they are plain, complete HTML tables.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from finstab.core.labels import column_label
+from finstab.core.results import Result
+
+#: key columns a run page can be filtered by, in the order the filters are shown
+DRILL_COLUMNS = ("region", "province", "sector", "bank", "entity", "market", "period", "quarter", "year", "node",
+                 "node_name", "indicator")
+MAX_OPTIONS = 500
+#: rows a full table shows on the page (the Excel download has all of them)
+MAX_ROWS = 5000
+
+
+@dataclass
+class Filter:
+    column: str
+    label: str
+    options: list[tuple[str, str]]  # (value, shown text)
+    current: str = ""
+
+
+@dataclass
+class FullTable:
+    name: str
+    rows: int  # after filtering
+    total: int  # before filtering
+    html: str
+    filtered_by: list[str] = field(default_factory=list)
+    not_filtered_by: list[str] = field(default_factory=list)
+
+    @property
+    def truncated(self) -> bool:
+        return self.rows > MAX_ROWS
+
+
+def chosen_filters(query: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in query.items() if k in DRILL_COLUMNS and v}
+
+
+def drill_filters(result: Result, chosen: dict[str, str]) -> list[Filter]:
+    """One filter per key column that takes several values in some table of the result."""
+    values: dict[str, dict[str, Any]] = {}
+    for table in result.tables().values():
+        for col in DRILL_COLUMNS:
+            if col in table.columns and table[col].nunique() > 1:
+                seen = values.setdefault(col, {})
+                for v in table[col].dropna().unique():
+                    seen.setdefault(str(v), v)
+    out = []
+    for col in DRILL_COLUMNS:
+        if col not in values:
+            continue
+        keys = sorted(values[col], key=_natural)[:MAX_OPTIONS]
+        shown = _shown_values(result, col, [values[col][k] for k in keys])
+        out.append(Filter(col, column_label(col, result.lang), list(zip(keys, shown, strict=True)),
+                          chosen.get(col, "")))
+    return out
+
+
+def _natural(text: str) -> tuple:
+    try:
+        return (0, float(text), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def _shown_values(result: Result, col: str, raw: list[Any]) -> list[str]:
+    """How people read key values (a province code as its name), when the result labels them."""
+    try:
+        shown = result.display(pd.DataFrame({col: raw}))
+        texts = [str(v) for v in shown.iloc[:, 0]]
+        if len(texts) == len(raw):
+            return [t if t == str(r) else f"{t} ({r})" for t, r in zip(texts, raw, strict=True)]
+    except Exception:  # a result that cannot label a lone key column: show the keys
+        pass
+    return [str(v) for v in raw]
+
+
+def full_tables(result: Result, chosen: dict[str, str]) -> list[FullTable]:
+    """Every table of the result, filtered by the chosen key values, rendered for the page."""
+    fills = _fills(result)
+    out = []
+    for name, table in result.tables().items():
+        total = len(table)
+        used = [c for c in chosen if c in table.columns]
+        for col in used:
+            table = table[table[col].astype(str) == chosen[col]]
+        if {"score", "global_weight"} <= set(table.columns):  # each indicator's points in the total
+            table = table.assign(contribution=table["score"] * table["global_weight"])
+        shown = result.display(table.head(MAX_ROWS))
+        colours = _column_colours(result, table.head(0), shown, fills)
+        out.append(FullTable(name, len(table), total, render_table(shown, f"table-{name}", colours),
+                             [column_label(c, result.lang) for c in used],
+                             [column_label(c, result.lang) for c in chosen if c not in table.columns]))
+    return out
+
+
+def _fills(result: Result) -> dict[str, dict[str, str]]:
+    try:
+        return {str(k): dict(v) for k, v in result.excel_fills().items()}
+    except Exception:  # a kind without grade colours
+        return {}
+
+
+def _column_colours(result: Result, head: pd.DataFrame, shown: pd.DataFrame,
+                    fills: dict[str, dict[str, str]]) -> dict[int, dict[str, str]]:
+    """Column position -> {cell text -> colour}: the workbook's grade colours on the page."""
+    if not fills:
+        return {}
+    try:
+        bilingual = list(result.display(head, bilingual=True).columns)
+    except Exception:
+        return {}
+    if len(bilingual) != len(shown.columns):
+        return {}
+    return {k: fills[str(b)] for k, b in enumerate(bilingual) if str(b) in fills}
+
+
+def _decimals(values: np.ndarray) -> int:
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return 2
+    if np.all(finite == np.round(finite)):
+        return 0
+    return 2 if np.nanmax(np.abs(finite)) >= 100 else 4
+
+
+def render_table(df: pd.DataFrame, table_id: str, colours: dict[int, dict[str, str]] | None = None) -> str:
+    """An escaped HTML table; numeric cells carry their value in ``data-v`` for sorting."""
+    colours = colours or {}
+    cols = list(df.columns)
+    kinds, formats = [], []
+    for k in range(len(cols)):
+        s = df.iloc[:, k]
+        if pd.api.types.is_bool_dtype(s):
+            kinds.append("bool")
+            formats.append(None)
+        elif pd.api.types.is_numeric_dtype(s):
+            kinds.append("num")
+            formats.append(_decimals(s.to_numpy(dtype=float, na_value=np.nan)))
+        else:
+            kinds.append("text")
+            formats.append(None)
+    head = "".join(f'<th data-kind="{kinds[k]}">{html.escape(str(c))}</th>' for k, c in enumerate(cols))
+    body = []
+    for row in df.itertuples(index=False, name=None):
+        cells = []
+        for k, v in enumerate(row):
+            cells.append(_cell(v, kinds[k], formats[k], colours.get(k)))
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="data" id="{html.escape(table_id)}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def _cell(v: Any, kind: str, decimals: int | None, colours: dict[str, str] | None) -> str:
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+        return '<td class="na"></td>'
+    if kind == "bool":
+        return f'<td data-v="{int(bool(v))}">{"✓" if v else "–"}</td>'
+    if kind == "num":
+        x = float(v)
+        text = f"{x:,.{decimals}f}" if math.isfinite(x) else str(x)
+        if decimals == 0 and abs(x) < 10_000:  # years, counts
+            text = f"{x:.0f}"
+        return f'<td class="num" data-v="{x!r}">{text}</td>'
+    text = str(v)
+    style = ""
+    if colours and text in colours:
+        style = f' style="background-color:{html.escape(colours[text])}"'
+    return f"<td{style}>{html.escape(text)}</td>"
