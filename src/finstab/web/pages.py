@@ -21,7 +21,7 @@ from finstab.web.runs import (
     method_catalogue,
 )
 from finstab.web.security import is_https, same_origin
-from finstab.web.tables import chosen_filters, drill_filters, full_tables
+from finstab.web.tables import MAX_ROWS, chosen_filters, drill_filters, full_tables
 
 Lang = Literal["zh", "en"]
 
@@ -118,4 +118,5 @@ def register(app: FastAPI, web: Web) -> None:
         section = web.section(stored, lang)
         chosen = chosen_filters(dict(request.query_params))
         return web.page(request, "run.html", lang=lang, title=section.title, meta=stored.meta, section=section,
-                        filters=drill_filters(result, chosen), chosen=chosen, tables=full_tables(result, chosen))
+                        filters=drill_filters(result, chosen), chosen=chosen, tables=full_tables(result, chosen),
+                        max_rows=MAX_ROWS)

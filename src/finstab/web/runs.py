@@ -233,7 +233,7 @@ def load_system(store: Store, ref: str, known: pd.DataFrame | None = None) -> st
 
 
 def system_label(ref: str | IndicatorSystem) -> str:
-    return ref if isinstance(ref, str) else f"{ref.name_zh or ref.id} ({ref.id})"
+    return ref if isinstance(ref, str) else f"{ref.id} (uploaded)"
 
 
 def execute(store: Store, req: BaseModel) -> str:
@@ -275,12 +275,12 @@ def execute(store: Store, req: BaseModel) -> str:
 
 
 def run_label(method: str, params: dict[str, Any], ids: dict[str, str], known: pd.DataFrame) -> str:
-    spec = METHODS[method]
-    parts = [f"{spec.name_zh} {spec.name_en}"]
-    if "system" in params:
-        parts.append(system_label(params["system"]))
+    """What a run was made from, in no particular language (the report titles it by its method):
+    ``zibo · data=zibo_sample.csv``, ``target=600 · years=5``."""
+    parts = [system_label(params["system"])] if "system" in params else []
     parts.extend(f"{name}={known.loc[did, 'name']}" for name, did in ids.items())
-    return " · ".join(parts)
+    parts.extend(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items() if k != "system")
+    return " · ".join(parts) or f"{method} (defaults)"
 
 
 def method_catalogue(lang: str = "en") -> list[dict[str, Any]]:

@@ -23,7 +23,37 @@ DRILL_COLUMNS = ("region", "province", "sector", "bank", "entity", "market", "pe
                  "node_name", "indicator")
 MAX_OPTIONS = 500
 #: rows a full table shows on the page (the Excel download has all of them)
-MAX_ROWS = 5000
+MAX_ROWS = 2000
+
+
+#: table key -> (Chinese, English) title; other tables are titled by their key
+TABLE_TITLES: dict[str, tuple[str, str]] = {
+    "scores": ("综合得分", "scores"), "alerts": ("临界预警", "threshold alerts"), "nodes": ("节点得分", "node scores"),
+    "indicators": ("指标得分", "indicator scores"), "weights": ("权重", "weights"),
+    "node_weights": ("节点内权重", "weights within nodes"), "membership": ("隶属度", "membership"),
+    "quality": ("数据质量", "data quality"), "provinces": ("各省基金规模", "fund by province"),
+    "sectors": ("各部门基金规模", "fund by sector"), "tiers": ("分档", "tiers"), "trends": ("历年趋势", "trends"),
+    "funds": ("或有权益明细", "contingent-claims detail"), "jarque_bera": ("JB 正态检验", "Jarque-Bera tests"),
+    "jarque_bera_by_sector": ("分部门 JB 检验", "Jarque-Bera by sector"), "monte_carlo": ("蒙特卡洛", "Monte Carlo"),
+    "reserve": ("储备路径", "reserve path"), "buckets": ("风险档", "risk buckets"),
+    "scenarios": ("损失情景", "loss scenarios"),
+    "layers": ("中央与地方分层", "central and provincial layers"), "levies": ("缴费明细", "levies"),
+    "contributors": ("缴费机构", "contributors"), "watch_list": ("观察名单", "watch list"),
+    "screen": ("筛查明细", "screen"),
+    "dsibs": ("系统重要性银行", "D-SIBs"), "calibration_jumps": ("校准跳点", "calibration jumps"),
+    "calibration_evaluation": ("校准评估", "calibration evaluation"), "ranking": ("影响力排名", "ranking"),
+    "clearing": ("清算结果", "clearing"), "cascade": ("违约级联", "default cascade"),
+    "region_matrix": ("地区敞口矩阵", "region exposure matrix"), "largest_flows": ("最大地区敞口", "largest flows"),
+    "banks": ("银行", "banks"), "edges": ("敞口", "exposures"), "signals": ("预警信号", "signals"),
+    "composite": ("综合指数", "composite index"), "evaluation": ("预警评价", "evaluation"),
+    "pairwise": ("两两溢出", "pairwise spillovers"), "directional": ("方向溢出", "directional spillovers"),
+    "connectedness": ("总关联度", "connectedness"), "rolling": ("滚动关联度", "rolling connectedness"),
+}
+
+
+def table_title(name: str, lang: str) -> str:
+    zh_en = TABLE_TITLES.get(name)
+    return (zh_en[0] if lang == "zh" else zh_en[1]) if zh_en else name.replace("_", " ")
 
 
 @dataclass
@@ -37,6 +67,7 @@ class Filter:
 @dataclass
 class FullTable:
     name: str
+    title: str
     rows: int  # after filtering
     total: int  # before filtering
     html: str
@@ -104,7 +135,8 @@ def full_tables(result: Result, chosen: dict[str, str]) -> list[FullTable]:
             table = table.assign(contribution=table["score"] * table["global_weight"])
         shown = result.display(table.head(MAX_ROWS))
         colours = _column_colours(result, table.head(0), shown, fills)
-        out.append(FullTable(name, len(table), total, render_table(shown, f"table-{name}", colours),
+        out.append(FullTable(name, table_title(name, result.lang), len(table), total,
+                             render_table(shown, f"table-{name}", colours),
                              [column_label(c, result.lang) for c in used],
                              [column_label(c, result.lang) for c in chosen if c not in table.columns]))
     return out
@@ -144,19 +176,25 @@ def render_table(df: pd.DataFrame, table_id: str, colours: dict[int, dict[str, s
     """An escaped HTML table; numeric cells carry their value in ``data-v`` for sorting."""
     colours = colours or {}
     cols = list(df.columns)
-    kinds, formats = [], []
+    kinds: list[str] = []
+    formats: list[int | str | None] = []
     for k in range(len(cols)):
         s = df.iloc[:, k]
         if pd.api.types.is_bool_dtype(s):
             kinds.append("bool")
             formats.append(None)
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            kinds.append("date")
+            times = s.dropna()
+            formats.append("%Y-%m-%d" if (times == times.dt.normalize()).all() else "%Y-%m-%d %H:%M:%S")
         elif pd.api.types.is_numeric_dtype(s):
             kinds.append("num")
             formats.append(_decimals(s.to_numpy(dtype=float, na_value=np.nan)))
         else:
             kinds.append("text")
             formats.append(None)
-    head = "".join(f'<th data-kind="{kinds[k]}">{html.escape(str(c))}</th>' for k, c in enumerate(cols))
+    head = "".join(f'<th data-kind="{kinds[k]}" class="{kinds[k]}">{html.escape(str(c))}</th>'
+                   for k, c in enumerate(cols))
     body = []
     for row in df.itertuples(index=False, name=None):
         cells = []
@@ -167,19 +205,21 @@ def render_table(df: pd.DataFrame, table_id: str, colours: dict[int, dict[str, s
             f'<tbody>{"".join(body)}</tbody></table>')
 
 
-def _cell(v: Any, kind: str, decimals: int | None, colours: dict[str, str] | None) -> str:
+def _cell(v: Any, kind: str, fmt: int | str | None, colours: dict[str, str] | None) -> str:
     if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
         return '<td class="na"></td>'
+    if kind == "date":
+        return f'<td class="txt">{pd.Timestamp(v).strftime(str(fmt))}</td>'
     if kind == "bool":
         return f'<td data-v="{int(bool(v))}">{"✓" if v else "–"}</td>'
     if kind == "num":
         x = float(v)
-        text = f"{x:,.{decimals}f}" if math.isfinite(x) else str(x)
-        if decimals == 0 and abs(x) < 10_000:  # years, counts
+        text = f"{x:,.{fmt}f}" if math.isfinite(x) else ("∞" if x > 0 else "-∞")
+        if fmt == 0 and abs(x) < 10_000:  # years, counts
             text = f"{x:.0f}"
         return f'<td class="num" data-v="{x!r}">{text}</td>'
     text = str(v)
     style = ""
     if colours and text in colours:
         style = f' style="background-color:{html.escape(colours[text])}"'
-    return f"<td{style}>{html.escape(text)}</td>"
+    return f'<td class="txt"{style}>{html.escape(text)}</td>'
