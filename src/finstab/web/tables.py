@@ -112,9 +112,17 @@ def _natural(text: str) -> tuple:
 
 def _shown_values(result: Result, col: str, raw: list[Any]) -> list[str]:
     """How people read key values (a province code as its name), when the result labels them."""
+    if col in ("region", "province", "lender_region", "borrower_region"):
+        from finstab.configs import provinces
+
+        table = provinces()
+        names = dict(zip(table["code"], table["name_zh" if result.lang == "zh" else "name_en"], strict=True))
+        if raw and all(str(v) in names for v in raw):
+            return [f"{names[str(v)]} ({v})" for v in raw]
     try:
         shown = result.display(pd.DataFrame({col: raw}))
-        texts = [str(v) for v in shown.iloc[:, 0]]
+        # a result that names its ids adds a name column beside the id (node -> node name)
+        texts = [str(v) for v in shown.iloc[:, 1 if shown.shape[1] == 2 else 0]]
         if len(texts) == len(raw):
             return [t if t == str(r) else f"{t} ({r})" for t, r in zip(texts, raw, strict=True)]
     except Exception:  # a result that cannot label a lone key column: show the keys
