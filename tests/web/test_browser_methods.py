@@ -241,3 +241,37 @@ def test_error_pages_for_people(session, server, browser):
     response = reader.request.post(f"{server}/run", form={"method": "fce"}, headers={"Origin": server})
     assert response.status == 403 and "text/html" in response.headers["content-type"]
     reader.close()
+
+
+def test_custom_system_upload_and_run(session, server, tmp_path):
+    page, ids, blocked = session
+    from importlib import resources
+
+    text = (resources.files("finstab.monitor.systems.presets") / "zibo.yaml").read_text(encoding="utf-8")
+    custom = tmp_path / "my_system.yaml"
+    custom.write_text(text.replace("id: zibo\n", "id: my_zibo\n", 1)
+                      .replace("name_zh: 淄博区域金融风险监测体系", "name_zh: 我的监测体系", 1), encoding="utf-8")
+    page.goto(f"{server}/")
+    page.set_input_files("#file", str(custom))
+    page.select_option("#kind", "system")
+    page.click("#upload")
+    sid = re.search(r"[0-9a-f]{12}", page.wait_for_selector("#message").inner_text()).group(0)
+    page.click("#method-monitor summary")
+    page.select_option("#monitor-ds-data", ids["zibo_sample.csv"])
+    page.select_option("#monitor-p-system", sid)
+    page.click("#run-monitor")
+    page.wait_for_selector("#section")
+    assert "我的监测体系" in page.inner_text("#run-title")
+    assert_cjk_font(page)
+    page.screenshot(path=str(tmp_path / "custom-system.png"))
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\nname_zh: 甲\nname_en: x\nchildren: []\n", encoding="utf-8")
+    page.goto(f"{server}/")
+    page.set_input_files("#file", str(broken))
+    page.select_option("#kind", "system")
+    page.click("#upload")
+    page.wait_for_selector("#error-box")
+    detail = page.inner_text("#error-detail")
+    assert detail.startswith("broken.yaml: invalid configuration") and "children" in detail
+    assert not blocked, blocked

@@ -26,6 +26,7 @@ from finstab.web.security import LoginLimiter, Sessions
 from finstab.web.uploads import Limits
 
 COOKIE = "finstab_session"
+_DRAWING = threading.Lock()
 LANGS = ("zh", "en")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -113,10 +114,14 @@ class Web:
             if key in self._sections:
                 self._sections.move_to_end(key)
                 return self._sections[key]
-        sec = run_section(stored, lang)
-        with self._lock:
-            self._sections[key] = sec
-            while len(self._sections) > self.section_cache_size:
-                self._sections.popitem(last=False)
+        with _DRAWING:  # matplotlib's pyplot is not thread-safe: one section is drawn at a time
+            with self._lock:
+                if key in self._sections:  # drawn by another request meanwhile
+                    return self._sections[key]
+            sec = run_section(stored, lang)
+            with self._lock:
+                self._sections[key] = sec
+                while len(self._sections) > self.section_cache_size:
+                    self._sections.popitem(last=False)
         return sec
 

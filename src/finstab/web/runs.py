@@ -233,7 +233,7 @@ def load_system(store: Store, ref: str, known: pd.DataFrame | None = None) -> st
 
 
 def system_label(ref: str | IndicatorSystem) -> str:
-    return ref if isinstance(ref, str) else f"{ref.id} (uploaded)"
+    return ref if isinstance(ref, str) else ref.id
 
 
 def execute(store: Store, req: BaseModel) -> str:
