@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapt
 
 from finstab.contagion.spillover import CRITERIA
 from finstab.core.config import read_yaml
-from finstab.core.errors import ConfigError, DataError
+from finstab.core.errors import ConfigError
 from finstab.mcda.fce import OPERATORS
 from finstab.monitor.model import METHODS as EVALUATORS
 from finstab.monitor.model import MISSING, OBJECTIVES
@@ -293,15 +293,3 @@ def method_catalogue(lang: str = "en") -> list[dict[str, Any]]:
         out.append({"name": name, "name_zh": spec.name_zh, "name_en": spec.name_en, "inputs": list(spec.inputs),
                     "optional": list(spec.optional), "params": params})
     return out
-
-
-def check_params_cover_methods() -> list[str]:
-    """Methods without a parameter table here (their parameters pass through unchecked)."""
-    return [m for m in METHODS if m not in PARAMS]
-
-
-def frame_of(did: str, store: Store) -> pd.DataFrame:
-    try:
-        return store.dataset(did)
-    except DataError:
-        raise NotFound(f"no dataset {did!r}") from None
