@@ -59,13 +59,15 @@ def test_login_upload_run_download(server, tmp_path):
         page.wait_for_selector("#file")
         page.set_input_files("#file", str(sample_path("zibo_sample.csv")))
         page.click("#upload")
-        page.wait_for_selector("text=uploaded dataset")
-        page.select_option("#preset", "zibo")
-        page.click("#run")
+        did = page.wait_for_selector("#message").inner_text().split()[-1]
+        page.click("#method-monitor summary")
+        page.select_option("#monitor-ds-data", did)
+        page.select_option("#monitor-p-system", "zibo")
+        page.click("#run-monitor")
         page.wait_for_selector("#table-scores")
         scores = page.inner_text("#table-scores")
         assert "中度风险" in scores and "Zibo (synthetic)" in scores
-        assert "SYNTHETIC" in page.content()
+        assert "合成" in page.inner_text("#synthetic")
         with page.expect_download() as info:
             page.click("#excel")
         saved = tmp_path / "run.xlsx"

@@ -24,6 +24,8 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+#: (scope, status, detail) -> (content type, body) of an error answered by the middleware
+ErrorRenderer = Callable[[Scope, int, str], tuple[bytes, bytes]]
 
 #: Content-Security-Policy of every response: only this server's scripts, styles, fonts and images
 #: (inline styles and data: images/fonts are allowed: the self-contained reports embed them).
@@ -171,16 +173,36 @@ class HardeningMiddleware:
 
     A body is refused with 413 when its Content-Length exceeds the limit, before anything is
     read, and also while it streams in (chunked or lying Content-Length): the application then
-    sees a disconnect and its own response is replaced by the 413.
+    sees a disconnect and its own response is replaced by the 413. An exception the application
+    does not handle is answered with a 500 here (so it carries the headers too), then re-raised
+    for the server to log.
 
     Parameters
     ----------
-    limit
+    limits
         ``path -> maximum body bytes``; the limit of paths not listed is ``default_limit``.
+    render_error
+        Renders the errors answered here (a page for people, JSON for programs); JSON by default.
     """
 
-    def __init__(self, app: ASGIApp, limits: dict[str, int], default_limit: int = 64 * 1024) -> None:
+    def __init__(self, app: ASGIApp, limits: dict[str, int], default_limit: int = 64 * 1024,
+                 render_error: ErrorRenderer | None = None) -> None:
         self.app, self.limits, self.default_limit = app, limits, default_limit
+        self.render_error = render_error
+
+    def _error(self, scope: Scope, status: int, detail: str, extra: Iterable[tuple[bytes, bytes]] = ()):
+        """The messages of an error answered here (body too large, unhandled exception): the app's
+        renderer decides JSON or a page; JSON without one."""
+        if self.render_error is not None:
+            try:
+                content_type, body = self.render_error(scope, status, detail)
+            except Exception:  # an error page must never fail; fall back to JSON
+                return json_error(status, detail, extra)
+            start = {"type": "http.response.start", "status": status,
+                     "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+                                 *SECURITY_HEADERS, *extra]}
+            return start, {"type": "http.response.body", "body": body}
+        return json_error(status, detail, extra)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -190,10 +212,10 @@ class HardeningMiddleware:
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None:
             if not length.strip().isdigit():
-                await self._send_all(send, *json_error(400, "invalid Content-Length header"))
+                await self._send_all(send, *self._error(scope, 400, "invalid Content-Length header"))
                 return
             if int(length) > limit:
-                await self._send_all(send, *json_error(413, _too_large(limit)))
+                await self._send_all(send, *self._error(scope, 413, _too_large(limit)))
                 return
         received, too_big, started = 0, False, False
 
@@ -222,9 +244,11 @@ class HardeningMiddleware:
             await self.app(scope, limited_receive, guarded_send)
         except Exception:
             if not too_big:
+                if not started:  # answered here, with the security headers; the server still logs it
+                    await self._send_all(send, *self._error(scope, 500, "internal error"))
                 raise
         if too_big and not started:
-            await self._send_all(send, *json_error(413, _too_large(limit)))
+            await self._send_all(send, *self._error(scope, 413, _too_large(limit)))
 
     @staticmethod
     async def _send_all(send: Send, *messages: Message) -> None:

@@ -1,8 +1,12 @@
 """Uploaded panels: parsed from memory with row, column and cell limits, then validated with
 the checks the monitor pipeline applies (the same messages as the CLI).
 
+Indicator systems (YAML) are read as the CLI reads a system file (UTF-8 or GBK, safe YAML,
+:func:`~finstab.monitor.systems.parse_system`), so their messages are the CLI's; aliases that
+would expand a small file into a huge tree are refused.
+
 Parsing is synchronous and meant to run in a worker thread (see :func:`finstab.web.app.create_app`).
-Every failure is a :class:`~finstab.core.errors.DataError`; limits raise :class:`TooLarge`.
+Every failure is a :class:`~finstab.core.errors.FinstabError`; limits raise :class:`TooLarge`.
 """
 
 from __future__ import annotations
@@ -14,12 +18,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from finstab.core.errors import DataError
+from finstab.core.config import read_yaml
+from finstab.core.errors import ConfigError, DataError
 from finstab.core.io import CSV_ROW_OFFSET
 from finstab.core.validate import require_columns
 from finstab.monitor.panel import LONG_COLUMNS, build_panel
+from finstab.monitor.systems.loader import parse_system
+from finstab.monitor.systems.schema import IndicatorSystem
 
 KEY_COLUMNS = ("region", "period")
+SYSTEM_SUFFIXES = (".yaml", ".yml")
+#: largest system file (the shipped ones are under 20 KB) and largest tree its aliases may expand to
+SYSTEM_MAX_BYTES = 256 * 1024
+SYSTEM_MAX_NODES = 100_000
 LABEL_COLUMNS = ("source",)
 
 
@@ -171,7 +182,8 @@ def validate_panel(frame: pd.DataFrame) -> pd.DataFrame:
     >>> validate_panel(bad)
     Traceback (most recent call last):
     ...
-    finstab.core.errors.DataError: data row 3: duplicate row for ('A', 2020)
+    finstab.core.errors.DataError: data row 2 of the table: A 2020 appears twice (row 1 of the table and row 2 of \
+the table) with different values; keep one
     """
     source = frame.attrs.get("source", "data")
     require_columns(frame.columns, KEY_COLUMNS, source)
@@ -219,3 +231,63 @@ def _has_numbers(column: pd.Series) -> bool:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else exc.__class__.__name__)[:200]
+
+
+def parse_system_upload(data: bytes, name: str, max_bytes: int = SYSTEM_MAX_BYTES) -> tuple[str, IndicatorSystem]:
+    """Read an uploaded indicator-system YAML as ``finstab monitor --system FILE`` reads a file.
+
+    Returns the text (stored as uploaded) and the validated system. Messages are the CLI's, naming
+    ``name`` where the CLI names the path.
+
+    Examples
+    --------
+    >>> parse_system_upload(b"id: x\\nname_zh: a\\nname_en: b\\nchildren: []\\n", "s.yaml")
+    Traceback (most recent call last):
+    ...
+    finstab.core.errors.ConfigError: s.yaml: invalid configuration:
+      children: List should have at least 1 item after validation, not 0
+    """
+    if len(data) > max_bytes:
+        raise TooLarge(f"larger than {max_bytes // 1024} KB; an indicator system is a short YAML file", where=name)
+    if b"\x00" in data[:4096]:  # the CLI's read_config_text, on bytes
+        raise ConfigError("a binary file, not a text (YAML) file", where=name)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes nearly every byte string
+        raise ConfigError("not UTF-8 or GBK text; save the file as UTF-8", where=name)
+    try:
+        tree = read_yaml(text, name)
+        size = _expanded_size(tree)
+    except RecursionError:
+        raise ConfigError("nested too deeply to be an indicator system", where=name) from None
+    if size > SYSTEM_MAX_NODES:
+        raise ConfigError(f"the YAML expands to more than {SYSTEM_MAX_NODES:,} values (through aliases); "
+                          "an indicator system never needs that many", where=name)
+    return text, parse_system(tree, name)
+
+
+def _expanded_size(tree: object) -> int:
+    """Values a validator visits in a YAML tree, counting a shared (aliased) part at each use; linear time."""
+    memo: dict[int, int] = {}
+
+    def size(node: object) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        memo[key] = SYSTEM_MAX_NODES + 1  # a part that contains itself is infinite
+        items = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        total = 1
+        for item in items:
+            total += size(item)
+            if total > SYSTEM_MAX_NODES:
+                break
+        memo[key] = total
+        return total
+
+    return size(tree)
