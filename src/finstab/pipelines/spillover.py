@@ -168,7 +168,28 @@ class SpilloverRun(Result):
         out = dict(self.static.tables())
         if self.rolling is not None:
             out.update(self.rolling.tables())
+        out["input"] = pd.DataFrame({"date": self.series.index, **{c: self.series[c].to_numpy()
+                                                                    for c in self.series.columns}})
         return out
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame], config: Any, *, provenance: Any,
+                    warnings: tuple[str, ...] = ()) -> SpilloverRun:
+        """Rebuild a stored spillover run (static, rolling and the series it was computed on)."""
+        meta = dict(zip(tables["connectedness"]["key"], tables["connectedness"]["value"], strict=True))
+        d = tables["directional"].set_index("market")
+        static = ConnectednessResult(tables["pairwise"].set_index("market").rename_axis(None), float(meta["tci"]),
+                                     d["to_others"], d["from_others"], d["net"], int(meta["lags"]),
+                                     int(meta["horizon"]), int(meta["n_obs"]), bool(meta["stable"]),
+                                     provenance=provenance)
+        rolling = None
+        if "rolling" in tables:
+            p = provenance.parameters
+            rolling = RollingConnectedness(tables["rolling"].set_index("date"), int(p["window"]),
+                                           int(meta["lags"]), int(meta["horizon"]), provenance=provenance)
+        series = tables["input"].set_index("date")
+        return cls(static, rolling, series, provenance.parameters.get("kind", "prices"), provenance=provenance,
+                   warnings=warnings)
 
     def summary(self) -> str:
         t = _TXT[self.lang]
