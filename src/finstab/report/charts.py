@@ -14,6 +14,7 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
+from PIL import Image
 
 from finstab.report.fonts import cjk_font_path
 
@@ -30,12 +31,62 @@ def setup_cjk_font() -> str:
     return family
 
 
+DPI = 110
+PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches around the tight box
+MARGIN_INCHES = (1.2, 0.8, 3.0, 1.4)  # left, top, right, bottom: room for labels and outside legends
+# A title put on the axes' top edge, where matplotlib would put it anyway when no tick labels or
+# offset text sit above the axes; saying so skips measuring every tick label to place it.
+TITLE_ON_FRAME = 1.0
+
+
 def figure_to_data_uri(fig: plt.Figure) -> str:
-    """PNG data URI so reports stay a single offline file."""
+    """PNG data URI so reports stay a single offline file; the figure is closed.
+
+    The picture is cropped to its content plus ``PAD_INCHES``, as ``bbox_inches="tight"`` does,
+    but drawn once: the canvas grows by ``MARGIN_INCHES`` around the unchanged axes, the
+    figure is drawn, and the blank border is cut off. A figure whose content reaches the grown
+    canvas' edge, or that has figure-level artists or a layout engine, is saved the usual way.
+    """
+    try:
+        png = _draw_once_cropped(fig)
+        if png is None:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+            png = buf.getvalue()
+    finally:
+        plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _draw_once_cropped(fig: plt.Figure) -> bytes | None:
+    face = np.asarray(matplotlib.colors.to_rgba(fig.get_facecolor()))
+    if (fig.get_layout_engine() is not None or fig.texts or fig.legends or fig.images or fig.patches
+            or fig.lines or fig.artists or face[3] < 1):
+        return None
+    w, h = fig.get_size_inches()
+    left, top, right, bottom = MARGIN_INCHES
+    width, height = w + left + right, h + top + bottom
+    for ax in fig.axes:  # keep every axes' size and place in inches
+        x0, y0, aw, ah = ax.get_position(original=True).bounds
+        in_layout = ax.get_in_layout()
+        ax.set_position(((x0 * w + left) / width, (y0 * h + bottom) / height, aw * w / width, ah * h / height),
+                        which="both")
+        ax.set_in_layout(in_layout)
+    fig.set_size_inches(width, height)
+    fig.set_dpi(DPI)
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    background = np.round(face * 255).astype(np.uint8).view(np.uint32)[0]
+    content = pixels.view(np.uint32)[:, :, 0] != background  # one compare per pixel
+    rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
+    if (not rows.size or rows[0] == 0 or cols[0] == 0 or rows[-1] == content.shape[0] - 1
+            or cols[-1] == content.shape[1] - 1):
+        return None  # blank, or drawn up to the edge (maybe clipped)
+    pad = round(PAD_INCHES * DPI)
+    crop = pixels[max(rows[0] - pad, 0):rows[-1] + pad + 1, max(cols[0] - pad, 0):cols[-1] + pad + 1, :3]
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    Image.fromarray(np.ascontiguousarray(crop), "RGB").save(buf, format="png", dpi=(DPI, DPI))
+    return buf.getvalue()
 
 
 def _grade_bands(ax: plt.Axes, grades) -> None:
@@ -56,7 +107,7 @@ def trend_chart(scores: pd.DataFrame, columns: dict[str, str], grades, title: st
     step = max(1, len(x) // 10)
     ax.set_xticks(range(0, len(x), step), list(x)[::step], rotation=30 if step > 1 else 0, fontsize=8)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, y=TITLE_ON_FRAME)  # 0-100 axis: no offset text to clear
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return figure_to_data_uri(fig)
 
@@ -73,7 +124,7 @@ def line_chart(x: list, series: dict[str, list[float]], title: str, ylabel: str 
     if percent:
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, y=TITLE_ON_FRAME if percent else None)  # a percent axis has no offset text
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return figure_to_data_uri(fig)
 
@@ -191,5 +242,5 @@ def heatmap(frame: pd.DataFrame, title: str, label: str, xlabel: str = "borrower
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.colorbar(im, ax=ax, shrink=0.6, label=label)
-    ax.set_title(title)
+    ax.set_title(title, y=TITLE_ON_FRAME)  # labelled ticks: no offset text to clear
     return figure_to_data_uri(fig)
