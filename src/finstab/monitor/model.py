@@ -7,6 +7,9 @@ omega_j = W_j / sum_{k in node} W_k. Every level therefore maps onto the same gr
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+
 import numpy as np
 import pandas as pd
 
@@ -20,21 +23,64 @@ from finstab.monitor.panel import Panel, build_panel
 from finstab.monitor.result import MonitorResult
 from finstab.monitor.systems.schema import IndicatorSystem
 
+#: rows scored (and aggregated with missing values) per block: a block of 40 indicators stays in cache
+BLOCK_ROWS = 8192
+#: value matrices at least this large are hashed for provenance while they are being scored
+CONCURRENT_HASH_BYTES = 1 << 24
+
+
+def _has_nan(a: np.ndarray) -> bool:
+    """Whether ``a`` holds a NaN: one pass, no temporary (``min`` propagates NaN)."""
+    return bool(a.size) and bool(np.isnan(np.min(a)))
+
 
 def aggregate_scores(indicator_scores: np.ndarray, node_weights: np.ndarray) -> np.ndarray:
     """Node scores from indicator scores (obs x ind) and node weights (nodes x ind).
 
     ``score = sum_j omega_j s_j``. Missing indicator scores (NaN) drop out and the weights
     of the present ones are scaled up to the node's full weight.
+
+    Examples
+    --------
+    >>> w = np.array([[0.5, 0.5], [1.0, 0.0]])
+    >>> aggregate_scores(np.array([[40.0, 80.0], [np.nan, 80.0]]), w)
+    array([[60., 40.],
+           [80., nan]])
     """
-    present = ~np.isnan(indicator_scores)
-    if present.all():
-        return indicator_scores @ node_weights.T
-    filled = np.where(present, indicator_scores, 0.0)
-    num = filled @ node_weights.T
-    den = (present.astype(float) @ node_weights.T) / node_weights.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    # weights x scores^T keeps the long axis contiguous for BLAS (scores are column-major)
+    if not _has_nan(indicator_scores):
+        return np.ascontiguousarray((node_weights @ indicator_scores.T).T)
+    out = np.empty((indicator_scores.shape[0], node_weights.shape[0]))
+    mass = node_weights.sum(axis=1)
+    for start in range(0, indicator_scores.shape[0], BLOCK_ROWS):  # temporaries of one block only
+        block = indicator_scores[start:start + BLOCK_ROWS]
+        present = ~np.isnan(block)
+        num = (node_weights @ np.where(present, block, 0.0).T).T
+        den = (node_weights @ present.T.astype(float)).T / mass
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[start:start + BLOCK_ROWS] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return out
+
+
+def _scoring_plan(system: IndicatorSystem) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+    """Each indicator's score as one ``np.interp``: (xp, fp, negate the values first).
+
+    The same arithmetic as :func:`~finstab.mcda.scoring.threshold_score` and
+    :func:`~finstab.mcda.scoring.band_score`: a moderate indicator's two sides are one
+    increasing function (rising to the top score at the band's lower edge, flat inside the
+    band, falling from its upper edge), so ``min`` of the two sides is one interpolation.
+    """
+    s = np.asarray(system.scores, dtype=float)
+    plan = []
+    for ind in system.tree.indicators:
+        cuts = np.asarray(ind.cuts, dtype=float)
+        if ind.type == "moderate":
+            plan.append((np.r_[cuts, np.asarray(ind.high_cuts, dtype=float)], np.r_[s, s[::-1]], False))
+        elif cuts[-1] < cuts[0]:  # falling cuts: scored on the negated value, as threshold_score does
+            plan.append((-cuts, s, True))
+        else:
+            plan.append((cuts, s, False))
+    return plan
 
 
 METHODS = ("threshold", "fce")
@@ -86,10 +132,18 @@ class Monitor:
         self.objective, self.alpha = objective, alpha
 
     def score_indicators(self, values: np.ndarray) -> np.ndarray:
-        scores = tuple(self.system.scores)
+        """Scores of every indicator (obs x indicators, column-major), NaN where a value is missing.
+
+        Row blocks of ``BLOCK_ROWS`` are scored in cache whatever the layout of ``values``;
+        each indicator is one ``np.interp`` (see :func:`_scoring_plan`).
+        """
+        plan = _scoring_plan(self.system)
         out = np.empty(values.shape, order="F")
-        for k, ind in enumerate(self.system.tree.indicators):
-            out[:, k] = ind.score(values[:, k], scores)
+        for start in range(0, values.shape[0], BLOCK_ROWS):
+            block = values[start:start + BLOCK_ROWS]
+            for k, (xp, fp, negate) in enumerate(plan):
+                column = block[:, k]
+                out[start:start + BLOCK_ROWS, k] = np.interp(-column if negate else column, xp, fp)
         return out
 
     def _blended(self, scores: np.ndarray) -> np.ndarray:
@@ -124,8 +178,8 @@ class Monitor:
     def _finish(self, result: MonitorResult) -> MonitorResult:
         """Flag what may be wrong: renormalised nodes and rows without any data."""
         messages = []
-        missing = np.isnan(result.indicator_values)
-        if missing.any():
+        if _has_nan(result.indicator_values):
+            missing = np.isnan(result.indicator_values)
             rows = int(missing.any(axis=1).sum())
             messages.append(f"DataQualityWarning: {int(missing.sum())} missing value(s) in {rows} region-period "
                             "row(s); node weights renormalised over the indicators present")
@@ -144,12 +198,18 @@ class Monitor:
         panel = data if isinstance(data, Panel) else build_panel(
             data, [i.id for i in tree.indicators], entity=entity, period=period,
             missing="error" if self.missing == "error" else "allow")
-        scores = self.score_indicators(panel.values)
         if self.method == "threshold":
-            omega = tree.node_weights() if self.objective is None else self._blended(scores)
+            # SHA-256 lets go of the GIL: a big panel is hashed while it is scored
+            with ThreadPoolExecutor(1) if panel.values.nbytes >= CONCURRENT_HASH_BYTES else nullcontext() as pool:
+                provenance = pool.submit(self._provenance, panel, "threshold") if pool else None
+                scores = self.score_indicators(panel.values)
+                omega = tree.node_weights() if self.objective is None else self._blended(scores)
+                node_scores = aggregate_scores(scores, omega)
+                provenance = provenance.result() if pool else self._provenance(panel, "threshold")
             return self._finish(MonitorResult(
-                self.system, panel.keys, panel.values, scores, aggregate_scores(scores, omega),
-                node_weight_matrix=omega, provenance=self._provenance(panel, "threshold")))
+                self.system, panel.keys, panel.values, scores, node_scores,
+                node_weight_matrix=omega, provenance=provenance))
+        scores = self.score_indicators(panel.values)
         edges = np.tile(np.asarray(self.system.scores, dtype=float), (len(tree.indicators), 1))
         membership = fce.membership_from_values(scores, edges, self.shape)
         return self.evaluate_memberships(membership, panel, scores)
