@@ -50,6 +50,8 @@ def test_login_upload_run_download(server, tmp_path):
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         page = browser.new_page(accept_downloads=True)
+        blocked = []  # the pages must work under their own Content-Security-Policy
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(f"{server}/")
         assert page.url.endswith("/login")
         page.fill("#token", TOKEN)
@@ -70,4 +72,25 @@ def test_login_upload_run_download(server, tmp_path):
         info.value.save_as(saved)
         assert saved.read_bytes()[:2] == b"PK"
         page.screenshot(path=str(tmp_path / "run.png"))
+        assert not blocked, blocked
+        browser.close()
+
+
+def test_api_docs_render_from_local_files(server):
+    from finstab.web.app import _swagger_dir
+
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page()
+        blocked, remote = [], []
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+        page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(server) else None)
+        page.goto(f"{server}/docs")
+        if _swagger_dir() is not None:  # Swagger UI from the swagger-ui-bundle package
+            page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+            assert "/api/runs" in page.inner_text("#swagger-ui")
+        else:
+            assert "/api/runs" in page.inner_text("table")
+        assert not blocked, blocked
+        assert not [u for u in remote if not u.startswith("data:")], remote
         browser.close()

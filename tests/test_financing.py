@@ -168,3 +168,9 @@ def test_plan_takes_target_and_fund_sizes_from_a_stored_sizing_run(tmp_path):
     res = CliRunner().invoke(app, ["fund", "plan", "--from-run", "zzz",
                                    "--years", "5", "--store", store])
     assert res.exit_code == 2 and "no run" in res.output
+
+
+def test_text_risk_value_is_a_clear_error():
+    bad = pd.DataFrame({"id": ["a", "b"], "base": [100.0, 50.0], "dsib": [False, False], "in": ["oops", 0.1]})
+    with pytest.raises(DataError, match="column in: oops is not a number"):
+        plan_levies(bad, 10, 5)

@@ -103,11 +103,13 @@ def _wide_csv(tmp_path, mutate):
 
 
 @pytest.mark.parametrize(("mutate", "message"), [
-    (lambda w: w.drop(columns=["roe"]), r"panel.csv: missing indicator column\(s\) \['roe'\]"),
+    (lambda w: w.drop(columns=["roe"]), r"panel.csv: missing indicator column\(s\) roe \(资本利润率\)"),
     (lambda w: w.assign(npl_ratio=["1.2", "abc", "2", "3", "4"]),
-     r"panel.csv row 3: column 'npl_ratio': 'abc' is not a number"),
-    (lambda w: pd.concat([w, w.iloc[[1]]]), r"panel.csv row 3: duplicate row for \('Zibo"),
-    (lambda w: w.assign(npl_ratio=[1, None, 2, 3, 4]), r"row 3: no value for indicator 'npl_ratio'"),
+     r"panel.csv row 3, column npl_ratio: 'abc' is not a number; expected a number in % for 不良贷款率"),
+    (lambda w: pd.concat([w, w.iloc[[1]].assign(roe=99)]),
+     r"panel.csv row 7: Zibo \(synthetic\) 2016 appears twice \(row 3 and row 7\) with different values"),
+    (lambda w: w.assign(npl_ratio=[1, None, 2, 3, 4]),
+     r"row 3, column npl_ratio: no value for indicator 'npl_ratio' \(不良贷款率\) at Zibo \(synthetic\) 2016$"),
     (lambda w: w.drop(columns=["period"]), r"missing column\(s\) 'period'"),
 ])
 def test_bad_panels(tmp_path, mutate, message):

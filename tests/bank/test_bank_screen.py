@@ -174,3 +174,25 @@ def test_provenance_follows_every_input(tmp_path):
         changed = run_bank_screen(panel, failures=FAILURES)
     assert changed.provenance.data_hash != base.data_hash
     assert changed.provenance.input_hashes["failures"] == base.input_hashes["failures"]
+
+
+def test_screen_of_own_data_uses_the_latest_stored_calibration(tmp_path):
+    from typer.testing import CliRunner
+
+    from finstab.cli.main import app
+    from finstab.samples import sample_path
+    from finstab.store import Store
+
+    store = str(tmp_path / "runs.duckdb")
+    panel = str(sample_path("banks/panel.csv"))
+    runner = CliRunner()
+    res = runner.invoke(app, ["bank", "screen", "--data", panel, "--store", store])
+    assert res.exit_code == 2 and "threshold" in res.output  # nothing calibrated yet: refused, nothing silent
+    res = runner.invoke(app, ["bank", "calibrate", "--data", panel, "--failures",
+                              str(sample_path("banks/failures.csv")), "--store", store, "--combine", "median"])
+    assert res.exit_code == 0, res.output
+    calibrated = Store(store).load(Store(store).runs(kind="bank_calibration")["id"].iloc[0]).threshold
+    res = runner.invoke(app, ["bank", "screen", "--data", panel, "--store", store, "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    screen = Store(store).load(Store(store).runs(kind="bank_screen")["id"].iloc[0])
+    assert screen.threshold == calibrated and "latest calibration run" in res.output

@@ -96,7 +96,8 @@ def test_every_kind_of_result_comes_back_from_the_store_as_its_class():
     for module in set(RESULT_MODULES.values()):
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module)
-    assert set(Result.registry) - {"result"} <= set(RESULT_MODULES)
+    ours = {kind for kind, cls in Result.registry.items() if cls.__module__.startswith("finstab.")}
+    assert ours - {"result"} <= set(RESULT_MODULES)
 
 
 def test_report_of_every_stored_kind_renders(result, tmp_path):
@@ -107,3 +108,16 @@ def test_report_of_every_stored_kind_renders(result, tmp_path):
     for lang in ("zh", "en"):
         html = write_run_report(store.run(rid), tmp_path / lang, lang)[0].read_text(encoding="utf-8")
         assert "@font-face" in html and "finstab-cjk" in html
+
+
+def test_a_table_too_big_for_excel_is_refused_before_writing(tmp_path, monkeypatch):
+    import finstab.core.io as io
+
+    monkeypatch.setattr(io, "EXCEL_MAX_ROWS", 3)
+    result = fs.run_monitor("zibo", sample_path("zibo_sample.csv"))
+    with pytest.raises(fs.FinstabError, match="an Excel sheet holds 3"):
+        result.to_excel(tmp_path / "r.xlsx")
+    assert not list(tmp_path.iterdir())
+    names = {p.name for p in result.write(tmp_path / "out")}
+    assert "results.xlsx" not in names and "scores.csv" in names
+    assert "results.xlsx not written" in (tmp_path / "out" / "summary.txt").read_text(encoding="utf-8")

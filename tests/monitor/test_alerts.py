@@ -42,3 +42,16 @@ def test_configurable_distance_line_and_responses():
     assert res.with_lang("en").label(res.scores_frame())["response"].iloc[0] == "yellow"
     with pytest.raises(ConfigError, match="not grades of this system"):
         evaluate([1.0], responses={"amber": {"level": "A", "name_zh": "a", "name_en": "a"}})
+
+
+def test_renormalised_nodes_are_listed_with_the_change_they_caused():
+    sys = parse_system({"id": "t", "name_zh": "测试", "name_en": "test", "children": [
+        {"id": "d", "name_zh": "维度", "name_en": "dim", "weight": 1, "children": [
+            {"id": x, "name_zh": x, "name_en": x, "type": "positive", "cuts": [0, 20, 40, 60, 80, 100]}
+            for x in ("a", "b")]}]}, "test")
+    panel = pd.DataFrame({"region": ["r"], "period": [2024], "a": [80.0], "b": [None]})
+    res = Monitor(sys, missing="renormalise").evaluate(panel)
+    rows = res.quality[res.quality["check"] == "renormalised"].set_index("column")
+    # a alone scores 80; scoring the missing b as 0 would give 40: the renormalisation added 40 points
+    assert rows.loc["d", "value"] == pytest.approx(80) and "+40.00 points" in rows.loc["d", "detail"]
+    assert "data_quality" in res.tables() and any("renormalised" in w for w in res.warnings)

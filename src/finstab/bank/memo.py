@@ -26,8 +26,9 @@ from pydantic import BaseModel, ConfigDict
 from finstab.bank.in_index import QualitativeRule
 from finstab.bank.screen import ScreenResult
 from finstab.bank.waterfall import WaterfallResult, absorb_losses
-from finstab.core.config import load_model
+from finstab.core.config import load_model, validate
 from finstab.core.errors import ConfigError, DataError
+from finstab.core.io import read_fields
 from finstab.core.provenance import Provenance
 from finstab.core.results import Result
 
@@ -89,7 +90,9 @@ class MemoInputs(_Strict):
 
 
 def load_memo_inputs(path: str | Path) -> MemoInputs:
-    """Read and check an analyst's inputs YAML."""
+    """The analyst's inputs: a YAML file, or the memo template (.xlsx/.csv: field, value rows)."""
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm", ".csv"):
+        return validate(MemoInputs, read_fields(path), str(path))
     return load_model(MemoInputs, path)
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from finstab.bank.calibration import CalibrationResult
 from finstab.bank.in_index import RATIO_IDS, INParams, in_components, load_in_params
 from finstab.bank.quarters import as_quarter, as_threshold
+from finstab.core.columns import canonical_table
 from finstab.core.errors import DataError
 from finstab.core.io import read_table
 from finstab.core.provenance import Provenance
@@ -45,7 +46,7 @@ def read_bank_panel(data: str | Path | pd.DataFrame, params: INParams | None = N
     ('2015Q1', '2024Q4', 1)
     """
     p = params or load_in_params()
-    df = data.copy() if isinstance(data, pd.DataFrame) else read_table(data)
+    df = canonical_table(data.copy() if isinstance(data, pd.DataFrame) else read_table(data), "bank_panel")
     source = df.attrs.get("source", "bank panel")
     require_columns(df.columns, REQUIRED, source)
     df = df.reset_index(drop=True)

@@ -59,6 +59,19 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def _stored_threshold(runs, threshold: float | None, failures: Path | None) -> float | None:
+    """Without --threshold or --failures: the threshold of the latest calibration run in the store."""
+    if threshold is not None or failures is not None or runs is None:
+        return threshold
+    calibrations = runs.runs(kind="bank_calibration")
+    if calibrations.empty:
+        return None  # the pipeline refuses: no threshold and nothing to calibrate
+    rid = calibrations["id"].iloc[0]
+    stored = runs.load(rid).threshold
+    console.print(f"using the IN threshold {stored:.6g} of the latest calibration run {rid}", style="yellow")
+    return stored
+
+
 def _head(result) -> str:
     """The summary without its footer (deliver prints provenance and warnings)."""
     text = result.summary()
@@ -77,6 +90,7 @@ def screen_command(data: Path | None = DATA, params: Path | None = PARAMS, thres
     check_bank_options(threshold=threshold, quarter=quarter, penalty=penalty, combine=combine)
     failures = _failures(data, failures, threshold)
     runs = open_store(store, no_store)
+    threshold = _stored_threshold(runs, threshold, failures)
     with _quiet():
         res = run_bank_screen(_data(data), params=params, threshold=threshold, failures=failures, penalty=penalty,
                               combine=combine, quarter=quarter).with_lang(lang)

@@ -56,20 +56,19 @@ def deliver(result, *, lang: str, out=None, store=None, label: str = "", digits:
     """Show a result (main table, provenance, warnings), write its files, record it; returns the run id."""
     result = result.with_lang(lang)
     styles = grade_styles(result)
-    name, frame = next(iter(result.display_tables().items()))
-    more = f" — first {PREVIEW_ROWS} of {len(frame)} rows; all in the files" if len(frame) > PREVIEW_ROWS else ""
-    console.print(rich_table(frame.head(PREVIEW_ROWS), f"{label or result.kind}: {name}{more}", digits=digits,
+    main = result.to_frame()
+    more = f" — first {PREVIEW_ROWS} of {len(main)} rows; all in the files" if len(main) > PREVIEW_ROWS else ""
+    console.print(rich_table(result.display(main.head(PREVIEW_ROWS)), f"{label or result.kind}{more}", digits=digits,
                              styles=styles))
-    console.print(result.provenance.describe(), style="dim")
+    console.print(result.provenance.describe(lang), style="dim")
     for w in result.warnings:
         err_console.print(f"[bold yellow]warning:[/] {w}", highlight=False)
-    paths = result.write(out) if out is not None else []
-    for p in paths:
+    rid = None
+    if store is not None:  # the run first: files can be written again from it, a lost run cannot
+        rid = store.save(result, label=label)
+        console.print(f"recorded run [bold]{rid}[/] in {store.url}")
+    for p in result.write(out) if out is not None else []:
         console.print(f"wrote {p}")
-    if store is None:
-        return None
-    rid = store.save(result, label=label)
-    console.print(f"recorded run [bold]{rid}[/] in {store.url}")
     return rid
 
 

@@ -44,6 +44,8 @@ def size_command(
     lang: str = LangOption,
 ) -> None:
     """Fund size per sector and province: ranking, all sectors' tiers, trends, allocation, normality."""
+    import pandas as pd
+
     from finstab.pipelines.fund import run_fund_sizing
 
     runs = open_store(store, no_store)
@@ -54,6 +56,14 @@ def size_command(
     tables = shown.display_tables()
     console.print(rich_table(tables["sectors"], f"{'部门配置' if lang == 'zh' else 'Sector allocation'}, "
                              f"{res.shown_year}", digits=4))
+    trends = res.trends().pivot(index="year", columns="sector", values="mean_relative")
+    console.print(rich_table(shown.display(pd.DataFrame({"sector": trends.columns}).assign(
+        **{str(y): trends.loc[y].to_numpy() for y in trends.index})),
+        "各部门平均相对规模" if lang == "zh" else "Mean relative size by sector and year", digits=4))
+    tiers = res.tier_table().groupby(["sector", "tier"]).size().unstack("tier", fill_value=0)
+    console.print(rich_table(shown.display(tiers.rename(columns=lambda t: f"tier {t}").reset_index()),
+                             f"{'各部门梯队省份数' if lang == 'zh' else 'Provinces per tier, all sectors'}, "
+                             f"{res.shown_year}"))
     jb = res.normality
     console.print(f"Jarque-Bera on log market values: {int(jb['lognormal_not_rejected_5pct'].sum())} of "
                   f"{len(jb)} series not rejected at 5 %")
@@ -91,7 +101,6 @@ def plan_command(
     lang: str = LangOption,
 ) -> None:
     """Risk-based levies, reserve path, relending bridge, central and provincial layers."""
-    from finstab.core.io import read_table
     from finstab.pipelines.financing import run_financing_plan
 
     runs = open_store(store, no_store)
@@ -102,7 +111,7 @@ def plan_command(
         if sizing.kind != "fund_sizing":
             raise ConfigError(f"run {from_run} is a {sizing.kind} run, not a fund sizing", where="--from-run")
     run = run_financing_plan(target=target, years=years, bond_yield=bond_yield, rules=rules, sizing=sizing,
-                             contributors=read_table(contributors) if contributors else None,
+                             contributors=contributors,
                              coverage=coverage, n_sims=sims)
     console.print(run.with_lang(lang).summary())
     console.print(rich_table(run.plan.by_bucket(), "Levies by risk bucket, year 1", digits=6))

@@ -23,6 +23,7 @@ from finstab.cli.fund import fund_app
 from finstab.cli.runs import report_command, runs_app
 from finstab.cli.serve import serve_command
 from finstab.cli.spillover import spillover_command
+from finstab.cli.template import template_command
 from finstab.cli.warn import warn_command
 from finstab.core.errors import ConfigError
 
@@ -39,6 +40,7 @@ app.command("warn")(warn_command)
 app.add_typer(runs_app, name="runs")
 app.command("report")(report_command)
 app.command("serve")(serve_command)
+app.command("template")(template_command)
 
 
 @systems_app.command("list")
@@ -89,15 +91,16 @@ def ahp_command(
 
     labels = None
     if file.suffix.lower() in (".yaml", ".yml"):
-        if not file.is_file():
-            raise ConfigError("file not found", where=str(file))
-        import yaml
+        from finstab.core.config import load_yaml
 
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = load_yaml(file)
         if isinstance(data, dict):
             labels, data = data.get("labels"), data.get("matrix")
         from finstab.monitor.systems.schema import _parse_judgment
 
+        if not isinstance(data, list) or not all(isinstance(row, list) for row in data):
+            raise ConfigError("expected a square matrix: a list of rows, or a mapping with 'matrix' (and "
+                              "'labels')", where=str(file))
         try:
             matrix = [[_parse_judgment(x) for x in row] for row in data]
         except (TypeError, ValueError) as exc:

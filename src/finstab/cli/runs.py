@@ -20,7 +20,7 @@ def list_command(store: str | None = StoreOption, kind: str | None = typer.Optio
     """Runs, newest first, with their provenance hashes."""
     from finstab.store.database import Store
 
-    console.print(rich_table(Store(store).runs(kind), "runs"))
+    console.print(rich_table(Store(store, read_only=True).runs(kind), "runs"))
 
 
 @runs_app.command("show")
@@ -29,7 +29,7 @@ def show_command(run: str, store: str | None = StoreOption, rows: int = typer.Op
     """Provenance, parameters and the head of every table of a run (id or unique prefix)."""
     from finstab.store.database import Store
 
-    stored = Store(store).run(run)
+    stored = Store(store, read_only=True).run(run)
     meta = stored.meta
     console.print(f"[bold]{meta['id']}[/] {meta['kind']} — {meta['label']}")
     console.print(f"finstab {meta['version']} | config {meta['config_hash']} | data {meta['data_hash']} | "
@@ -46,7 +46,7 @@ def diff_command(a: str, b: str, store: str | None = StoreOption, rows: int = ty
     """Numbers that differ between two runs."""
     from finstab.store.database import Store
 
-    diff = Store(store).diff(a, b)
+    diff = Store(store, read_only=True).diff(a, b)
     if diff.empty:
         console.print("no differences: the two runs give the same numbers and grades")
         return
@@ -65,5 +65,5 @@ def report_command(runs: list[str] = typer.Argument(..., help="Run ids or unique
     from finstab.report.stored import write_run_report
     from finstab.store.database import Store
 
-    source = Store(store)
+    source = Store(store, read_only=True)
     report_written(paths=write_run_report([source.run(r) for r in runs], out, lang, pdf=pdf))

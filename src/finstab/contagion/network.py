@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from finstab.core.columns import canonical_table
 from finstab.core.errors import DataError
 from finstab.core.io import describe_row, read_table
 from finstab.core.validate import require_columns
@@ -19,8 +20,8 @@ EDGE_COLUMNS = ["lender", "borrower", "amount"]
 
 def read_network(banks: str | Path | pd.DataFrame, edges: str | Path | pd.DataFrame
                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    b = banks if isinstance(banks, pd.DataFrame) else read_table(banks)
-    e = edges if isinstance(edges, pd.DataFrame) else read_table(edges)
+    b = canonical_table(banks if isinstance(banks, pd.DataFrame) else read_table(banks, table="banks"), "banks")
+    e = canonical_table(edges if isinstance(edges, pd.DataFrame) else read_table(edges, table="edges"), "edges")
     require_columns(b.columns, BANK_COLUMNS, b.attrs.get("source", "banks"))
     require_columns(e.columns, EDGE_COLUMNS, e.attrs.get("source", "edges"))
     b = b.assign(bank=b["bank"].astype(str))

@@ -178,8 +178,9 @@ class Provenance:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def describe(self) -> str:
-        """One line for footers of tables and reports."""
-        tag = " | SYNTHETIC DATA 合成数据" if self.synthetic else ""
+    def describe(self, lang: str | None = None) -> str:
+        """One line for footers of tables and reports (the synthetic tag in ``lang``, or in both)."""
+        tags = {"zh": "合成数据 SYNTHETIC", "en": "SYNTHETIC DATA", None: "SYNTHETIC DATA 合成数据"}
+        tag = f" | {tags[lang]}" if self.synthetic else ""
         return (f"finstab {self.version} | {self.method} | config {self.config_hash} | "
                 f"data {self.data_hash} | {self.created}{tag}")

@@ -15,7 +15,8 @@ from typing import Any, ClassVar, Self
 
 import pandas as pd
 
-from finstab.core.io import write_csv, write_excel, write_folder, write_text
+from finstab.core.errors import FinstabError
+from finstab.core.io import check_excel_size, write_csv, write_excel, write_folder, write_text
 from finstab.core.labels import LANGS, display_frame
 from finstab.core.provenance import Provenance
 from finstab.core.validate import check_option
@@ -114,7 +115,7 @@ class Result:
 
     def footer(self) -> str:
         """Provenance line followed by one line per warning."""
-        return "\n".join([self.provenance.describe(), *(f"! {w}" for w in self.warnings)])
+        return "\n".join([self.provenance.describe(self.lang), *(f"! {w}" for w in self.warnings)])
 
     def meta_frame(self) -> pd.DataFrame:
         """Provenance and warnings as a two-column table (the workbook's last sheet)."""
@@ -133,10 +134,17 @@ class Result:
         """Write every table as CSV, ``results.xlsx`` and ``summary.txt``, all or nothing."""
 
         def files(tmp: Path) -> None:
-            for name, df in self.tables().items():
+            tables = self.tables()
+            for name, df in tables.items():
                 write_csv(df, tmp / f"{name}.csv")
-            self.to_excel(tmp / "results.xlsx")
-            write_text(tmp / "summary.txt", f"{self.summary()}\n")
+            note = ""
+            try:
+                check_excel_size(tables)
+            except FinstabError as exc:  # too big for a workbook: the CSV files hold everything
+                note = f"\nresults.xlsx not written: {exc}"
+            else:
+                self.to_excel(tmp / "results.xlsx")
+            write_text(tmp / "summary.txt", f"{self.summary()}{note}\n")
 
         return write_folder(out_dir, files)
 

@@ -20,6 +20,7 @@ from finstab.configs import config_path
 from finstab.core.config import load_model
 from finstab.core.errors import ConfigError, DataError, InputError
 from finstab.core.results import Result
+from finstab.core.validate import numeric_column
 from finstab.fund.lognormal import shares
 
 
@@ -107,6 +108,11 @@ def _check_contributors(df: pd.DataFrame, risk: str) -> pd.DataFrame:
         raise DataError(f"contributor {out['id'][bad].iloc[0]!r} has no positive assessment base",
                         where="contributors.base")
     out["base"] = base.astype(float)
+    risk_values = numeric_column(out, risk, "contributors")
+    if np.isnan(risk_values).any():
+        raise DataError(f"contributor {out['id'][np.isnan(risk_values)].iloc[0]} has no {risk} value",
+                        where=f"contributors.{risk}")
+    out[risk] = risk_values
     out["dsib"] = out["dsib"].astype(bool) if "dsib" in out else False
     return out
 

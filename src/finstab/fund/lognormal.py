@@ -1,4 +1,4 @@
-"""Stability-fund sizing by lognormal value-at-risk (CCA paper) and Monte Carlo.
+"""Stability-fund sizing by lognormal value-at-risk (CCA paper); Monte Carlo in ``montecarlo``.
 
 For a value S that is lognormal over horizon T, ln S_T ~ N(ln S_0 + (mu - sigma^2/2) T,
 sigma^2 T): E(S) = S_0 e^{mu T}, S* = S_0 exp((mu - sigma^2/2) T + sigma sqrt(T) z_alpha),
@@ -7,8 +7,6 @@ and the fund is the unexpected loss E(S) - S*.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -103,102 +101,13 @@ def shares(values: Any) -> np.ndarray:
     return x / total
 
 
-def correlation_sqrt(corr: Any) -> np.ndarray:
-    """A matrix L with L L^T = corr, via eigenvalues clipped at zero (works when singular)."""
-    c = as_float_array(corr, "corr", ndim=2)
-    if c.shape[0] != c.shape[1] or not np.allclose(c, c.T, atol=1e-10):
-        raise InputError("correlation matrix must be square and symmetric", where="corr")
-    if not np.allclose(np.diag(c), 1.0, atol=1e-8):
-        raise InputError("correlation matrix must have a unit diagonal", where="corr")
-    vals, vecs = np.linalg.eigh(c)
-    return vecs * np.sqrt(np.clip(vals, 0.0, None))
+_MOVED = ("MonteCarloFund", "monte_carlo_fund", "correlation_sqrt")
 
 
-@dataclass(frozen=True)
-class MonteCarloFund:
-    """Simulated fund sizes for groups of parts (the whole system, sectors, provinces)."""
+def __getattr__(name: str) -> Any:
+    """The Monte Carlo lives in :mod:`finstab.fund.montecarlo`; its old names still import from here."""
+    if name in _MOVED:
+        from finstab.fund import montecarlo
 
-    group_names: tuple[str, ...]
-    expected: np.ndarray
-    var_fund: np.ndarray
-    es_fund: np.ndarray
-    sum_of_parts: np.ndarray
-    n_sims: int
-    alpha: float
-    seed: int
-
-    @property
-    def diversification_benefit(self) -> np.ndarray:
-        """1 - group fund / sum of its parts' stand-alone funds."""
-        return 1.0 - self.var_fund / self.sum_of_parts
-
-    def to_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame({"group": self.group_names, "expected": self.expected,
-                             "var_fund": self.var_fund, "es_fund": self.es_fund,
-                             "sum_of_parts": self.sum_of_parts,
-                             "diversification_benefit": self.diversification_benefit})
-
-    def summary(self) -> str:
-        return (f"Monte Carlo fund, {self.n_sims:,} scenarios, alpha {self.alpha}, seed {self.seed}\n"
-                f"{self.to_frame().round(4).to_string(index=False)}")
-
-
-def _simulate_chunk(args: tuple) -> np.ndarray:
-    """Group totals of one chunk of scenarios (kept top-level so dask can ship it)."""
-    seed_seq, n, s0, drift, vol, root, groups = args
-    rng = np.random.default_rng(seed_seq)
-    z = rng.standard_normal((n, root.shape[1])) @ root.T
-    return (s0 * np.exp(drift + vol * z)) @ groups.T
-
-
-def monte_carlo_fund(s0: Any, mu: Any, sigma: Any, corr: Any, *, groups: Any = None,
-                     group_names: Sequence[str] | None = None, T: float = 1.0, alpha: float = 0.05,
-                     n_sims: int = 100_000, chunk: int = 10_000, seed: int = 0,
-                     client: Any = None) -> MonteCarloFund:
-    """Fund sizes of aggregates of correlated lognormal parts by simulation.
-
-    Parameters
-    ----------
-    s0, mu, sigma
-        Per part (n,): current value, drift and volatility of ln S.
-    corr
-        (n, n) correlation of the parts' log changes (may be singular).
-    groups
-        (g, n) 0/1 (or weight) matrix of aggregates; default: the whole system only.
-    n_sims, chunk, seed
-        Scenarios, scenarios per chunk (memory is O(chunk * n)), and the seed. Chunk ``k``
-        draws from ``SeedSequence(seed).spawn(...)[k]``, so results do not depend on where
-        chunks run.
-    client
-        Optional dask.distributed ``Client`` (anything with ``map`` and ``gather``).
-    """
-    s = check_positive(as_float_array(s0, "s0", ndim=1), "s0")
-    m = np.broadcast_to(as_float_array(mu, "mu"), s.shape)
-    v = np.broadcast_to(as_float_array(sigma, "sigma"), s.shape)
-    root = correlation_sqrt(corr)
-    if root.shape[0] != s.size:
-        raise InputError(f"corr is {root.shape[0]}x{root.shape[0]} for {s.size} parts", where="corr")
-    g = np.ones((1, s.size)) if groups is None else as_float_array(groups, "groups", ndim=2)
-    if g.shape[1] != s.size:
-        raise InputError(f"groups has {g.shape[1]} columns for {s.size} parts", where="groups")
-    names = tuple(group_names) if group_names is not None else tuple(f"group {k}" for k in range(len(g)))
-    if len(names) != len(g):
-        raise InputError(f"{len(names)} names for {len(g)} groups", where="group_names")
-    if n_sims < 100 or chunk < 1:
-        raise InputError("n_sims must be >= 100 and chunk >= 1", where="n_sims/chunk")
-    a = _check_alpha(alpha)
-    sizes = [chunk] * (n_sims // chunk) + ([n_sims % chunk] if n_sims % chunk else [])
-    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-    drift, vol = (m - 0.5 * v * v) * T, v * np.sqrt(T)
-    tasks = [(sq, n, s, drift, vol, root, g) for sq, n in zip(seeds, sizes, strict=True)]
-    chunks = ([_simulate_chunk(t) for t in tasks] if client is None
-              else client.gather(client.map(_simulate_chunk, tasks, pure=False)))
-    totals = np.vstack(chunks)
-    expected = g @ (s * np.exp(m * T))  # exact, not simulated
-    q = np.quantile(totals, a, axis=0)
-    tail_mean = np.array([totals[totals[:, k] <= q[k], k].mean() for k in range(len(g))])
-    parts = var_fund_size(s, m, v, T, a)
-    return MonteCarloFund(names, expected, expected - q, expected - tail_mean, g @ parts,
-                          int(n_sims), a, int(seed))
+        return getattr(montecarlo, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

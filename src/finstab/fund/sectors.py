@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -13,8 +14,10 @@ from scipy.special import ndtr
 from finstab.configs import config_path
 from finstab.core.config import load_model
 from finstab.core.errors import ConfigError, DataError
+from finstab.core.io import describe_row
 from finstab.core.validate import require_columns
-from finstab.fund.merton import merton_solve
+from finstab.core.warnings import ConvergenceWarning, warn
+from finstab.fund.merton import CONVERGED, SHOW, merton_solve
 
 KEYS = ["province", "year", "sector"]
 
@@ -113,8 +116,19 @@ def compile_cca(balance_sheets: pd.DataFrame, market: pd.DataFrame,
     -------
     pandas.DataFrame
         Keys plus equity, equity_vol, default_point, asset_value, asset_vol, debt_value,
-        distance_to_default, default_probability and ``market_value``: the value S the fund
-        covers (assets for the financial sector, liabilities otherwise).
+        distance_to_default, default_probability, ``market_value`` (the value S the fund
+        covers: assets for the financial sector, liabilities otherwise) and ``converged``
+        (False where the Merton solve missed its tolerance; always True for closed forms).
+        Unconverged rows raise one ConvergenceWarning naming how many and the first few.
+
+    Examples
+    --------
+    >>> from finstab.core.io import read_table
+    >>> from finstab.samples import sample_path
+    >>> cca = compile_cca(read_table(sample_path("cca/balance_sheets.csv")),
+    ...                   read_table(sample_path("cca/market.csv")))
+    >>> bool(cca["converged"].all()), sorted(cca["sector"].unique())[:2]
+    (True, ['corporate', 'financial'])
     """
     conv = conventions or load_conventions()
     bs_src = balance_sheets.attrs.get("source", "balance sheets")
@@ -134,11 +148,20 @@ def compile_cca(balance_sheets: pd.DataFrame, market: pd.DataFrame,
     unknown = sorted(set(balance_sheets["sector"]) - {s.id for s in conv.sectors})
     if unknown:
         raise DataError(f"sectors {unknown} have no convention", where=bs_src)
+    check_plausible(market, conv, mk_src)
     merged = balance_sheets.merge(market, on="year", how="left", suffixes=("", "_market"))
     merged.attrs["source"] = f"{bs_src} + {mk_src}"
     parts = [_compile_sector(merged[merged["sector"] == s.id], s, conv) for s in conv.sectors
              if (merged["sector"] == s.id).any()]
-    return pd.concat(parts, ignore_index=True).sort_values(KEYS, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True).sort_values(KEYS, ignore_index=True)
+    bad = out.loc[~out["converged"], KEYS]
+    if len(bad):
+        first = [f"({p}, {y}, {s})" for p, y, s in bad.head(SHOW).itertuples(index=False)]
+        more = f" and {len(bad) - len(first):,} more" if len(bad) > len(first) else ""
+        warn(f"CCA: {len(bad):,} of {len(out):,} Merton balance sheets did not converge (relative "
+             f"residual >= {CONVERGED:g} or an unreliable derived value): {', '.join(first)}{more}; "
+             "column 'converged' is False for them", ConvergenceWarning)
+    return out
 
 
 def _compile_sector(rows: pd.DataFrame, sector: SectorConvention, conv: SectorConventions
@@ -153,9 +176,11 @@ def _compile_sector(rows: pd.DataFrame, sector: SectorConvention, conv: SectorCo
     labels = [f"({p}, {y}, {sector.id})" for p, y in zip(rows["province"], rows["year"], strict=True)]
     out = rows[KEYS].reset_index(drop=True)
     if sector.method == "merton":
-        res = merton_solve(equity, col(sector.equity_vol), default_point, r, t, labels=labels)
+        with warnings.catch_warnings():  # compile_cca warns once for every sector
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = merton_solve(equity, col(sector.equity_vol), default_point, r, t, labels=labels)
         asset, vol, debt = res.asset_value, res.asset_vol, res.debt_value
-        equity_vol, dd = res.equity_vol, res.distance_to_default
+        equity_vol, dd, converged = res.equity_vol, res.distance_to_default, res.converged
     else:
         dd_spec = sector.debt_discount
         term = col(dd_spec.term)
@@ -163,8 +188,32 @@ def _compile_sector(rows: pd.DataFrame, sector: SectorConvention, conv: SectorCo
         asset, vol = equity + debt, col(sector.asset_vol)
         equity_vol = np.full(len(rows), np.nan)
         dd = (np.log(asset / default_point) + (r - 0.5 * vol**2) * t) / (vol * np.sqrt(t))
+        converged = np.ones(len(rows), dtype=bool)
     out = out.assign(equity=equity, equity_vol=equity_vol, default_point=default_point,
                      asset_value=asset, asset_vol=vol, debt_value=debt, distance_to_default=dd,
                      default_probability=ndtr(-dd),
-                     market_value=asset if sector.fund_base == "assets" else debt)
+                     market_value=asset if sector.fund_base == "assets" else debt, converged=converged)
     return out
+
+
+#: plausible range of a continuously compounded risk-free rate per year (decimals)
+RATE_RANGE = (-0.05, 0.30)
+
+
+def check_plausible(market: pd.DataFrame, conv: SectorConventions, source: str) -> None:
+    """Refuse market inputs no economy shows: a risk-free rate outside -5 %..30 % (often a percentage
+    typed where a decimal is expected) or a loan term that is not a positive number of years."""
+    lo, hi = RATE_RANGE
+    checks = [(conv.risk_free, lambda v: (v < lo) | (v > hi),
+               f"a continuously compounded rate per year between {lo:g} and {hi:g} (0.03 = 3 %)")]
+    checks += [(s.debt_discount.term, lambda v: ~(v > 0), "a loan term of more than 0 years")
+               for s in conv.sectors if s.debt_discount is not None]
+    for column, bad, expected in checks:
+        if column not in market:
+            continue
+        values = pd.to_numeric(market[column], errors="coerce").to_numpy(dtype=float)
+        wrong = np.flatnonzero(bad(values))
+        if wrong.size:
+            k = int(wrong[0])
+            raise DataError(f"column {column}, year {market['year'].iloc[k]}: {values[k]:g}; expected {expected}",
+                            where=describe_row(market, k))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,7 @@ def aggregate_scores(indicator_scores: np.ndarray, node_weights: np.ndarray) -> 
     """
     # weights x scores^T keeps the long axis contiguous for BLAS (scores are column-major)
     if not _has_nan(indicator_scores):
-        return np.ascontiguousarray((node_weights @ indicator_scores.T).T)
+        return (node_weights @ indicator_scores.T).T
     out = np.empty((indicator_scores.shape[0], node_weights.shape[0]))
     mass = node_weights.sum(axis=1)
     for start in range(0, indicator_scores.shape[0], BLOCK_ROWS):  # temporaries of one block only
@@ -86,6 +87,24 @@ def _scoring_plan(system: IndicatorSystem) -> list[tuple[np.ndarray, np.ndarray,
 METHODS = ("threshold", "fce")
 MISSING = ("error", "renormalise")
 OBJECTIVES = (None, "entropy", "critic")
+
+
+def renormalised_rows(result: MonitorResult) -> pd.DataFrame:
+    """Data-quality rows for every node whose weights were renormalised over present indicators,
+    with the score change the renormalisation caused (against scoring the missing indicators 0)."""
+    missing = np.isnan(result.indicator_scores)
+    zero_filled = np.where(missing, 0.0, result.indicator_scores) @ result.omega.T
+    touched = (missing.astype(float) @ (result.omega > 0).T) > 0
+    obs, node = np.nonzero(touched)
+    ids = [n.id for n in result.system.tree.nodes]
+    change = result.node_scores[obs, node] - zero_filled[obs, node]
+    return pd.DataFrame({
+        "check": "renormalised", "severity": "warning", "where": "", "region": result.keys["region"].to_numpy()[obs],
+        "period": result.keys["period"].to_numpy()[obs], "indicator": "", "column": [ids[k] for k in node],
+        "value": result.node_scores[obs, node],
+        "detail": [f"node {ids[k]}: weights renormalised over present indicators, {d:+.2f} points against "
+                   "scoring the missing ones 0" for k, d in zip(node, change, strict=True)],
+        "treatment": "renormalised"})
 
 
 class Monitor:
@@ -183,6 +202,7 @@ class Monitor:
             rows = int(missing.any(axis=1).sum())
             messages.append(f"DataQualityWarning: {int(missing.sum())} missing value(s) in {rows} region-period "
                             "row(s); node weights renormalised over the indicators present")
+            result = replace(result, quality=pd.concat([result.quality, renormalised_rows(result)], ignore_index=True))
         empty = np.isnan(result.node_scores[:, 0])
         if empty.any():
             who = ", ".join(f"{r} {p}" for r, p in result.keys[empty].itertuples(index=False, name=None))
@@ -196,7 +216,7 @@ class Monitor:
         """Score every indicator and node of every (region, period) row of ``data``."""
         tree = self.system.tree
         panel = data if isinstance(data, Panel) else build_panel(
-            data, [i.id for i in tree.indicators], entity=entity, period=period,
+            data, tree.indicators, entity=entity, period=period,
             missing="error" if self.missing == "error" else "allow")
         if self.method == "threshold":
             # SHA-256 lets go of the GIL: a big panel is hashed while it is scored
@@ -208,7 +228,7 @@ class Monitor:
                 provenance = provenance.result() if pool else self._provenance(panel, "threshold")
             return self._finish(MonitorResult(
                 self.system, panel.keys, panel.values, scores, node_scores,
-                node_weight_matrix=omega, provenance=provenance))
+                node_weight_matrix=omega, quality=panel.quality, provenance=provenance))
         scores = self.score_indicators(panel.values)
         edges = np.tile(np.asarray(self.system.scores, dtype=float), (len(tree.indicators), 1))
         membership = fce.membership_from_values(scores, edges, self.shape)
@@ -222,4 +242,4 @@ class Monitor:
         values = panel.values if indicator_values is None else indicator_values
         return self._finish(MonitorResult(
             self.system, panel.keys, values, membership @ v, node_b @ v, node_b, membership, self.operator,
-            provenance=self._provenance(panel, "fce")))
+            quality=panel.quality, provenance=self._provenance(panel, "fce")))

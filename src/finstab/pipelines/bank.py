@@ -18,6 +18,7 @@ from finstab.bank.memo import MemoResult, build_memo, load_memo_inputs
 from finstab.bank.quarters import as_quarter, as_threshold
 from finstab.bank.screen import ScreenResult, read_bank_panel, screen
 from finstab.bank.waterfall import WaterfallResult
+from finstab.core.columns import canonical_table
 from finstab.core.errors import ConfigError, DataError, InputError
 from finstab.core.io import describe_row, read_table
 from finstab.core.provenance import Provenance
@@ -38,7 +39,7 @@ def read_failures(failures: Source) -> tuple[pd.DataFrame, dict[str, pd.Period]]
     >>> len(fails), str(fails["CITY003"])
     (8, '2021Q2')
     """
-    f = failures.copy() if isinstance(failures, pd.DataFrame) else read_table(failures)
+    f = canonical_table(failures.copy() if isinstance(failures, pd.DataFrame) else read_table(failures), "failures")
     source = f.attrs.get("source", "failures")
     require_columns(f.columns, ["bank", "failure_quarter"], source)
     out: dict[str, pd.Period] = {}

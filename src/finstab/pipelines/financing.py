@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from finstab.bank import read_bank_panel, screen
-from finstab.core.errors import ConfigError
+from finstab.core.columns import canonical_table
+from finstab.core.errors import ConfigError, DataError
+from finstab.core.io import describe_row, read_table
 from finstab.core.provenance import Provenance
 from finstab.fund import defaults
 from finstab.fund.financing import (
@@ -39,11 +41,29 @@ def bank_contributors(data: str | Path | pd.DataFrame | None = None) -> pd.DataF
     return out.reset_index(drop=True)
 
 
+def read_contributors(path: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """The analyst's contributors (the ``contributors`` template, or CSV/Excel with id, base, in[, dsib, type,
+    layer, source]); ``dsib`` written TRUE/FALSE, 是/否, 1/0 or yes/no."""
+    df = canonical_table(path if isinstance(path, pd.DataFrame) else read_table(path), "contributors")
+    if "dsib" in df:
+        flag = df["dsib"].map(lambda v: str(v).strip().casefold())
+        yes = {"true", "1", "1.0", "yes", "y", "是", "t"}
+        no = {"false", "0", "0.0", "no", "n", "否", "f", "", "nan", "none"}
+        bad = ~flag.isin(yes | no)
+        if bad.any():
+            pos = int(bad.to_numpy().nonzero()[0][0])
+            raise DataError(f"column dsib: '{df['dsib'].iloc[pos]}' is not TRUE or FALSE", where=describe_row(df, pos))
+        df["dsib"] = flag.isin(yes)
+    if "layer" in df:
+        df["layer"] = df["layer"].where(df["layer"].notna() & (df["layer"].astype(str).str.strip() != ""), None)
+    return df
+
+
 DEFAULT_COVERAGE, DEFAULT_SIMS = defaults.COVERAGE, defaults.SIMS
 
 
 def run_financing_plan(*, target: float | None = None, years: int, bond_yield: float = 0.025,
-                       rules: str | Path | None = None, contributors: pd.DataFrame | None = None,
+                       rules: str | Path | None = None, contributors: str | Path | pd.DataFrame | None = None,
                        sizing: FundSizing | None = None, fund_data: str | Path | None = None,
                        fund_year: int | None = None, n_sims: int = DEFAULT_SIMS, horizon: int = 10,
                        coverage: float = DEFAULT_COVERAGE, relending_rate: float = 0.0225, repay_years: int = 5,
@@ -66,7 +86,7 @@ def run_financing_plan(*, target: float | None = None, years: int, bond_yield: f
     if int(n_sims) != n_sims or n_sims < 1:
         raise ConfigError(f"{n_sims}; expected a whole number of scenarios >= 1", where="n_sims")
     rule_obj = load_rules(rules)
-    contrib = contributors if contributors is not None else bank_contributors()
+    contrib = read_contributors(contributors) if contributors is not None else bank_contributors()
     contrib = contrib.assign(layer=assign_layers(contrib, rule_obj))  # rejects clashing explicit layers
     if sizing is None:
         sizing = run_fund_sizing(fund_data or sample_path("cca"), year=fund_year, n_sims=20_000, seed=seed)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
+
+from finstab.core.columns import canonical_table
 from finstab.core.errors import ConfigError, DataError
 from finstab.core.io import read_table
 from finstab.core.provenance import Provenance
@@ -13,11 +16,27 @@ from finstab.fund.sectors import compile_cca, load_conventions
 from finstab.fund.sizing import FundSizing, size_funds, system_monte_carlo
 
 
-def run_fund_sizing(data_dir: str | Path, *, alpha: float = 0.05, tier_method: str = "quantile",
+def read_cca_inputs(data: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Balance sheets and market inputs: ``balance_sheets.csv`` and ``market.csv`` in a folder, or the
+    ``cca`` template (a workbook with sheets ``balance_sheets`` and ``market``)."""
+    folder = Path(data)
+    if folder.is_file() and folder.suffix.lower() in (".xlsx", ".xlsm"):
+        bs, mk = read_table(folder, table="balance_sheets"), read_table(folder, table="market")
+    elif not folder.is_dir():
+        raise DataError("not a folder with balance_sheets.csv and market.csv, nor a workbook with those sheets",
+                        where=str(folder))
+    else:
+        bs, mk = read_table(folder / "balance_sheets.csv"), read_table(folder / "market.csv")
+    return canonical_table(bs, "balance_sheets"), canonical_table(mk, "market")
+
+
+def run_fund_sizing(data_dir: str | Path | None = None, *, balance_sheets: pd.DataFrame | None = None,
+                    market: pd.DataFrame | None = None, alpha: float = 0.05, tier_method: str = "quantile",
                     conventions: str | Path | None = None, year: int | None = None, mc_year: int | None = None,
                     n_sims: int = 0, seed: int = 0, scheduler: str | None = None, sigma: str = "log_changes",
                     window: str | int = "expanding", min_obs: int = 3) -> FundSizing:
-    """Read ``balance_sheets.csv`` and ``market.csv`` from a folder, compile the CCA table, size the funds.
+    """Compile the CCA table and size the funds from ``balance_sheets.csv`` and ``market.csv`` in a folder
+    (or the two tables given as frames).
 
     ``year`` is the year shown (default: the latest); ``mc_year`` (default ``year``) is simulated
     when ``n_sims > 0``, locally or on dask (``scheduler``: ``"local"`` or a scheduler address).
@@ -29,12 +48,14 @@ def run_fund_sizing(data_dir: str | Path, *, alpha: float = 0.05, tier_method: s
     >>> res.shown_year, res.provenance.synthetic
     (2020, True)
     """
-    folder = Path(data_dir)
-    if not folder.is_dir():
-        raise DataError("not a folder with balance_sheets.csv and market.csv", where=str(folder))
     if n_sims < 0:
         raise ConfigError(f"{n_sims}; expected a number of scenarios >= 0", where="n_sims")
-    bs, mk = read_table(folder / "balance_sheets.csv"), read_table(folder / "market.csv")
+    if data_dir is not None:
+        bs, mk = read_cca_inputs(data_dir)
+    elif balance_sheets is not None and market is not None:
+        bs, mk = canonical_table(balance_sheets, "balance_sheets"), canonical_table(market, "market")
+    else:
+        raise ConfigError("give a folder, or both the balance sheets and the market table", where="data_dir")
     conv = load_conventions(conventions)
     params = {"alpha": alpha, "tier_method": tier_method, "sigma": sigma, "window": window, "min_obs": min_obs,
               "year": year, "mc_year": mc_year, "n_sims": n_sims, "seed": seed}

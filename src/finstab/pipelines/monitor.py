@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from finstab.core.columns import ColumnSpec, canonical_columns
 from finstab.core.errors import ConfigError, DataError, FinstabError
 from finstab.core.io import read_table
 from finstab.core.validate import require_columns
@@ -26,6 +27,11 @@ def run_monitor(system: str | Path | IndicatorSystem, data: str | Path | pd.Data
     return Monitor(sys_obj, method=method, missing=missing, objective=objective, alpha=alpha).evaluate(frame)
 
 
+VOTE_COLUMNS = (ColumnSpec("indicator", "指标代码", "indicator id", aliases=("指标", "indicator")),
+                ColumnSpec("name", "指标名称", "indicator name"), ColumnSpec("region", "地区", "region"),
+                ColumnSpec("period", "期间", "period"), ColumnSpec("source", "数据来源", "source", aliases=("来源",)))
+
+
 def read_votes(path: str | Path | pd.DataFrame, system: IndicatorSystem,
                n_experts: int | None = None) -> tuple[Panel, np.ndarray]:
     """Expert votes (indicator, one count column per grade key[, region, period]) -> memberships.
@@ -36,10 +42,11 @@ def read_votes(path: str | Path | pd.DataFrame, system: IndicatorSystem,
     df = path if isinstance(path, pd.DataFrame) else read_table(path)
     source = df.attrs.get("source", "votes")
     grade_keys = [g.key for g in system.grades or []]
+    df = canonical_columns(df, [*VOTE_COLUMNS, *(ColumnSpec(g.key, g.name_zh, g.name_en) for g in system.grades or [])])
     if not grade_keys:
         raise ConfigError("system has no grade list; votes need named grades", where=system.id)
     require_columns(df.columns, ["indicator", *grade_keys], source)
-    extra = [c for c in df.columns if c not in {"indicator", "region", "period", "source", *grade_keys}]
+    extra = [c for c in df.columns if c not in {"indicator", "name", "region", "period", "source", *grade_keys}]
     if extra:
         raise DataError(f"columns {extra} are not grades of system {system.id!r}; expected "
                         f"{grade_keys}", where=source)

@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 
 from finstab.bank import read_bank_panel, screen
+from finstab.core.columns import canonical_table
 from finstab.core.errors import ConfigError
 from finstab.core.io import read_table
+from finstab.core.periods import period_label
 from finstab.core.provenance import Provenance
 from finstab.core.validate import require_columns
 from finstab.early_warning import EarlyWarning, evaluate_signal, klr_signals, pre_crisis_labels
@@ -19,7 +21,8 @@ from finstab.samples import sample_path
 
 
 def _events(path: str | Path | pd.DataFrame, entity: str, period_col: str, as_period) -> dict:
-    ev = path if isinstance(path, pd.DataFrame) else read_table(path)
+    ev = canonical_table(path if isinstance(path, pd.DataFrame) else read_table(path),
+                         "events" if entity == "region" else "failures")
     require_columns(ev.columns, [entity, period_col], ev.attrs.get("source", "events"))
     return {str(k): as_period(v) for k, v in zip(ev[entity], ev[period_col], strict=True)}
 
@@ -46,11 +49,11 @@ def run_warning(*, system: str | Path | None = None, data: str | Path | pd.DataF
             raise ConfigError("a monitor panel is needed with --system", where="data")
         sys_obj = load_system(system)
         raw = data if isinstance(data, pd.DataFrame) else read_table(data)
-        panel = build_panel(raw, [i.id for i in sys_obj.tree.indicators])
+        panel = build_panel(raw, sys_obj.tree.indicators)
         frame = panel.keys.rename(columns={"region": "entity"}).assign(
             **{c: panel.values[:, k] for k, c in enumerate(panel.columns)})
         frame = frame.astype({"entity": str, "period": str})  # events files name periods as text
-        ev = _events(events, "region", "event_period", str)
+        ev = _events(events, "region", "event_period", lambda p: str(period_label(p, frequency=panel.frequency)))
         indicators = list(panel.columns)
         notes = panel.notes
         inputs = {"panel": frame}

@@ -47,6 +47,8 @@ def figure_to_data_uri(fig: plt.Figure) -> str:
     figure is drawn, and the blank border is cut off. A figure whose content reaches the grown
     canvas' edge, or that has figure-level artists or a layout engine, is saved the usual way.
     """
+    for text in fig.findobj(matplotlib.text.Text):  # data text (a region named "$x$") is shown as written
+        text.set_parse_math(False)
     try:
         png = _draw_once_cropped(fig)
         if png is None:

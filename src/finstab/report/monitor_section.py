@@ -46,8 +46,25 @@ def monitor_section(result: MonitorResult, lang: str = "zh", anchor: str = "moni
                  + f" {periods[-2]} → {periods[-1]}")
         sec.table(result.display(top[["region", "indicator", "score_from", "score_to", "weight_in_node",
                                       "contribution"]]))
+    _alerts_and_quality(sec, result)
     sec.provenance.extend(result.footer().splitlines())
     return sec
+
+
+def _alerts_and_quality(sec: Section, result: MonitorResult, rows: int = 15) -> None:
+    """Indicators beyond or near the critical line, and the data-quality notes."""
+    zh = result.lang == "zh"
+    alerts = result.alerts_frame()
+    if len(alerts):
+        last = alerts[alerts["period"] == alerts["period"].iloc[-1]].sort_values("score").head(rows)
+        sec.text(f"{'临界预警 (最近一期)' if zh else 'Threshold alerts (latest period)'}: "
+                 f"{int((alerts['alert'] == 'beyond').sum())} {'超出' if zh else 'beyond'}, "
+                 f"{int((alerts['alert'] == 'near').sum())} {'接近' if zh else 'near'}")
+        sec.table(result.display(last))
+    quality = result.quality
+    if quality is not None and len(quality):
+        sec.text(f"{'数据质量' if zh else 'Data quality'}: {len(quality)} {'条记录' if zh else 'notes'}")
+        sec.table(result.display(quality.head(rows)))
 
 
 FCE_TITLES = {"zh": "模糊综合评价 (AHP-FCE)", "en": "Fuzzy comprehensive evaluation (AHP-FCE)"}

@@ -1,5 +1,5 @@
 """Run store: every result with its provenance, in DuckDB or any SQLAlchemy database."""
 
-from finstab.store.database import DEFAULT_STORE, Store, StoredRun
+from finstab.store.database import DEFAULT_STORE, Store, StoredRun, StoreUnavailable
 
-__all__ = ["DEFAULT_STORE", "Store", "StoredRun"]
+__all__ = ["DEFAULT_STORE", "Store", "StoreUnavailable", "StoredRun"]

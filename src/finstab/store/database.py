@@ -6,7 +6,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,12 +61,78 @@ run_tables = sa.Table(
 )
 
 
-def _url(location: str | Path | None) -> str:
-    loc = str(location or os.environ.get("FINSTAB_STORE") or DEFAULT_STORE)
-    if "://" in loc:
-        return loc
-    Path(loc).parent.mkdir(parents=True, exist_ok=True)
-    return f"duckdb:///{Path(loc).resolve()}"
+#: Suffixes a new DuckDB store file may have (an existing file must start with DuckDB's header).
+DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
+#: Seconds a command waits for a DuckDB file that another process (e.g. ``finstab serve``) holds.
+DEFAULT_TIMEOUT = 10.0
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
+_KNOWN = "a store is a DuckDB file (runs.duckdb) or a SQLAlchemy URL (postgresql+psycopg://user@host/db)"
+
+
+class StoreUnavailable(ConfigError):
+    """The store cannot be reached now: a DuckDB file held by another process, a server down."""
+
+
+def _hide(url: str | sa.URL) -> str:
+    """A URL fit for messages: the password replaced by ***."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return str(url).split("@")[-1] if "@" in str(url) else str(url)
+
+
+def _check_duckdb_file(path: Path, read_only: bool) -> Path:
+    """Refuse anything but an existing DuckDB file or a new file with a DuckDB suffix."""
+    where = str(path)
+    if path.is_dir():
+        raise ConfigError(f"is a folder; {_KNOWN}", where=where)
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(12)
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc.strerror or exc}", where=where) from None
+        if head[8:12] != _DUCKDB_MAGIC:
+            raise ConfigError(f"not a DuckDB database ({'empty file' if not head else 'other content'}); "
+                              f"{_KNOWN}", where=where)
+        return path
+    if read_only:
+        raise ConfigError("no store here yet; record a run first (e.g. finstab demo) or pass --store", where=where)
+    if path.suffix.lower() not in DUCKDB_SUFFIXES:
+        raise ConfigError(f"a new store file must end in {' or '.join(DUCKDB_SUFFIXES)}, "
+                          f"not {path.suffix or 'no suffix'!r}; {_KNOWN}", where=where)
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ConfigError("the folder for the store is a file", where=str(path.parent))
+    return path
+
+
+def _resolve(location: str | Path | None, read_only: bool) -> tuple[sa.URL, Path | None]:
+    """The SQLAlchemy URL of a store location and, for a DuckDB file, its path."""
+    loc = str(location or os.environ.get("FINSTAB_STORE") or DEFAULT_STORE).strip()
+    if "://" not in loc:
+        path = _check_duckdb_file(Path(loc).expanduser(), read_only)
+        return sa.make_url(f"duckdb:///{path.resolve()}"), path
+    try:
+        url = sa.make_url(loc)
+    except (sa.exc.ArgumentError, ValueError):
+        raise ConfigError(f"not a valid database URL; {_KNOWN}", where=_hide(loc)) from None
+    if url.get_backend_name() == "duckdb" and url.database not in (None, "", ":memory:"):
+        path = _check_duckdb_file(Path(url.database).expanduser(), read_only)
+        return url.set(database=str(path.resolve())), path
+    return url, None
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of a database error, without SQLAlchemy's background link."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    first = text[0] if text else orig.__class__.__name__
+    return first[:300]
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", None) or exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
 
 
 def _now() -> str:
@@ -164,20 +234,121 @@ class StoredRun:
 
 
 class Store:
-    """Datasets and runs in DuckDB (a file path) or any SQLAlchemy URL (``postgresql+psycopg://...``)."""
+    """Datasets and runs in DuckDB (a file path) or any SQLAlchemy URL (``postgresql+psycopg://...``).
 
-    def __init__(self, location: str | Path | None = None) -> None:
-        self.url = _url(location)
+    The location is checked before anything else happens: a path must be an existing DuckDB
+    file or a new ``.duckdb`` file (a CSV or any other file is refused), a URL must name an
+    installed driver and a reachable database. A DuckDB file is opened only for the duration of
+    each read or write, so several processes (``finstab serve``, the CLI) can share it; when
+    another process holds it, a call waits up to ``timeout`` seconds with backoff, then gives
+    a one-line :class:`ConfigError`.
+
+    Parameters
+    ----------
+    location
+        DuckDB file or SQLAlchemy URL; default ``$FINSTAB_STORE`` or ``out/finstab.duckdb``.
+    read_only
+        Open for reading only (DuckDB ``read_only``): nothing is created, and the store must exist.
+    timeout
+        Seconds to wait for a busy DuckDB file (default ``$FINSTAB_STORE_TIMEOUT`` or 10).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> Store(folder / "runs.duckdb").check().runs().empty
+    True
+    >>> Store(folder / "results.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    finstab.core.errors.ConfigError: ...results.csv: a new store file must end in .duckdb or .ddb or .db, not ...
+    """
+
+    def __init__(self, location: str | Path | None = None, *, read_only: bool = False,
+                 timeout: float | None = None) -> None:
+        url, self.path = _resolve(location, read_only)
+        self.read_only = read_only
+        self.timeout = float(timeout if timeout is not None else os.environ.get("FINSTAB_STORE_TIMEOUT",
+                                                                                DEFAULT_TIMEOUT))
+        self.url = _hide(url)  # for messages: never the password
+        self.backend = url.get_backend_name()
+        kwargs: dict[str, Any] = {}
+        if self.backend == "duckdb":
+            if self.path is not None:  # a file: open per call, so other processes can use it between calls
+                kwargs["poolclass"] = sa.pool.NullPool
+            if read_only:
+                kwargs["connect_args"] = {"read_only": True}
+        elif self.backend != "sqlite":
+            kwargs["pool_pre_ping"] = True
         try:
-            self.engine = sa.create_engine(self.url)
-            metadata.create_all(self.engine)
+            self.engine = sa.create_engine(url, **kwargs)
         except (sa.exc.SQLAlchemyError, ImportError) as exc:
-            raise ConfigError(f"cannot open store: {exc.__class__.__name__}: {exc}", where=self.url) from None
+            hint = " (pip install 'finstab[pg]')" if self.backend == "postgresql" else ""
+            raise ConfigError(f"cannot open store: {_reason(exc)}{hint}", where=self.url) from None
+        if not read_only and self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only:
+            self.check()
+        else:
+            with self._connect(write=True) as conn:
+                if self.backend == "postgresql":  # concurrent first opens must not race on CREATE TABLE
+                    conn.execute(sa.text("select pg_advisory_xact_lock(724145203)"))
+                metadata.create_all(conn)
+
+    def check(self) -> Store:
+        """Open the store once (waiting for a busy file up to ``timeout``) and check its tables.
+
+        Call it before long work so that a bad or busy store fails first, not after the work.
+        Returns the store itself.
+        """
+        with self._connect() as conn:
+            inspector = sa.inspect(conn)
+            absent = [t.name for t in metadata.sorted_tables if not inspector.has_table(t.name)]
+        if absent:
+            raise ConfigError(f"not a finstab store (no table {absent[0]!r}); record a run first "
+                              "(e.g. finstab demo)", where=self.url)
+        return self
+
+    @contextmanager
+    def _connect(self, write: bool = False) -> Iterator[sa.Connection]:
+        """A connection (in a transaction when ``write``), retried while another process holds the file.
+
+        Database errors inside become one-line :class:`ConfigError`; other errors pass unchanged.
+        """
+        if write and self.read_only:
+            raise ConfigError("this store was opened read-only", where=self.url)
+        deadline = time.monotonic() + self.timeout
+        delay = 0.02
+        while True:
+            try:
+                conn = self.engine.connect()
+                break
+            except sa.exc.DBAPIError as exc:
+                if not _is_lock_error(exc):
+                    raise StoreUnavailable(f"cannot open store: {_reason(exc)}", where=self.url) from None
+                if time.monotonic() + delay > deadline:
+                    raise StoreUnavailable(f"busy: another process (such as finstab serve) kept the store open "
+                                      f"for {self.timeout:g} s; try again when it is idle", where=self.url) from None
+                time.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 0.5)
+            except ImportError as exc:  # a driver missing at connect time
+                raise ConfigError(f"cannot open store: {exc}", where=self.url) from None
+        try:
+            with conn:
+                if write:
+                    with conn.begin():
+                        yield conn
+                else:
+                    yield conn
+        except sa.exc.OperationalError as exc:  # connection lost, server shut down
+            raise StoreUnavailable(f"store error: {_reason(exc)}", where=self.url) from None
+        except sa.exc.SQLAlchemyError as exc:
+            raise ConfigError(f"store error: {_reason(exc)}", where=self.url) from None
 
     # datasets ---------------------------------------------------------------------------------
     def add_dataset(self, name: str, kind: str, frame: pd.DataFrame, source: str = "") -> str:
         did = uuid.uuid4().hex[:12]
-        with self.engine.begin() as conn:
+        with self._connect(write=True) as conn:
             conn.execute(datasets.insert().values(
                 id=did, name=name[:200], kind=kind, source=source or frame.attrs.get("source", ""),
                 data_hash=hash_frame(frame), rows=len(frame), created=_now(),
@@ -185,7 +356,7 @@ class Store:
         return did
 
     def dataset(self, did: str) -> pd.DataFrame:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(sa.select(datasets).where(datasets.c.id == did)).mappings().first()
         if row is None:
             raise DataError(f"no dataset {did!r}", where="store")
@@ -194,7 +365,7 @@ class Store:
         return df
 
     def datasets(self) -> pd.DataFrame:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(sa.select(datasets.c.id, datasets.c.name, datasets.c.kind, datasets.c.rows,
                                           datasets.c.data_hash, datasets.c.created)
                                 .order_by(datasets.c.created.desc())).mappings().all()
@@ -206,7 +377,7 @@ class Store:
         """Save a run and all its tables in one transaction: all or nothing."""
         rid = uuid.uuid4().hex[:12]
         payloads = [(name, k, _to_json(df)) for k, (name, df) in enumerate(tables.items())]
-        with self.engine.begin() as conn:
+        with self._connect(write=True) as conn:
             conn.execute(runs.insert().values(
                 id=rid, kind=kind, label=label[:200], created=provenance.created, version=provenance.version,
                 config_hash=provenance.config_hash, data_hash=provenance.data_hash,
@@ -246,13 +417,13 @@ class Store:
                           runs.c.config_hash, runs.c.data_hash, runs.c.synthetic).order_by(runs.c.created.desc())
         if kind:
             query = query.where(runs.c.kind == kind)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(query).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=["id", "kind", "label", "created", "version",
                                                                "config_hash", "data_hash", "synthetic"])
 
     def run(self, rid: str) -> StoredRun:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             meta = conn.execute(sa.select(runs).where(runs.c.id == rid)).mappings().first()
             if meta is None:
                 matches = conn.execute(sa.select(runs.c.id).where(runs.c.id.like(f"{rid}%"))).scalars().all()
