@@ -24,8 +24,9 @@ from finstab.monitor.panel import Panel, build_panel
 from finstab.monitor.result import MonitorResult
 from finstab.monitor.systems.schema import IndicatorSystem
 
-#: rows scored (and aggregated with missing values) per block: a block of 40 indicators stays in cache
-BLOCK_ROWS = 8192
+#: rows scored (and aggregated with missing values) per block: 40 indicators of a block stay in cache
+#: when the values are row-major; column-major values are read in longer runs
+BLOCK_ROWS, BLOCK_ROWS_COLUMN_MAJOR = 8192, 65536
 #: value matrices at least this large are hashed for provenance while they are being scored
 CONCURRENT_HASH_BYTES = 1 << 24
 
@@ -153,16 +154,17 @@ class Monitor:
     def score_indicators(self, values: np.ndarray) -> np.ndarray:
         """Scores of every indicator (obs x indicators, column-major), NaN where a value is missing.
 
-        Row blocks of ``BLOCK_ROWS`` are scored in cache whatever the layout of ``values``;
-        each indicator is one ``np.interp`` (see :func:`_scoring_plan`).
+        Row blocks are scored in cache whatever the layout of ``values``; each indicator is one
+        ``np.interp`` (see :func:`_scoring_plan`).
         """
         plan = _scoring_plan(self.system)
         out = np.empty(values.shape, order="F")
-        for start in range(0, values.shape[0], BLOCK_ROWS):
-            block = values[start:start + BLOCK_ROWS]
+        rows = BLOCK_ROWS_COLUMN_MAJOR if values.flags.f_contiguous else BLOCK_ROWS
+        for start in range(0, values.shape[0], rows):
+            block = values[start:start + rows]
             for k, (xp, fp, negate) in enumerate(plan):
                 column = block[:, k]
-                out[start:start + BLOCK_ROWS, k] = np.interp(-column if negate else column, xp, fp)
+                out[start:start + rows, k] = np.interp(-column if negate else column, xp, fp)
         return out
 
     def _blended(self, scores: np.ndarray) -> np.ndarray:

@@ -42,10 +42,11 @@ TITLE_ON_FRAME = 1.0
 def figure_to_data_uri(fig: plt.Figure) -> str:
     """PNG data URI so reports stay a single offline file; the figure is closed.
 
-    The picture is cropped to its content plus ``PAD_INCHES``, as ``bbox_inches="tight"`` does,
-    but drawn once: the canvas grows by ``MARGIN_INCHES`` around the unchanged axes, the
-    figure is drawn, and the blank border is cut off. A figure whose content reaches the grown
-    canvas' edge, or that has figure-level artists or a layout engine, is saved the usual way.
+    The picture is what ``bbox_inches="tight"`` saves (the figure's tight box plus
+    ``PAD_INCHES``) but drawn once, not laid out twice: the canvas grows by ``MARGIN_INCHES``
+    around the unchanged axes, the figure is drawn, the tight box is measured on the drawn figure
+    and cut out. A figure whose box leaves the grown canvas, or that has figure-level artists or
+    a layout engine, is saved the usual way.
     """
     for text in fig.findobj(matplotlib.text.Text):  # data text (a region named "$x$") is shown as written
         text.set_parse_math(False)
@@ -77,15 +78,15 @@ def _draw_once_cropped(fig: plt.Figure) -> bytes | None:
     fig.set_size_inches(width, height)
     fig.set_dpi(DPI)
     fig.canvas.draw()
+    # the box bbox_inches="tight" would save, measured on the drawn figure (text sizes are cached)
+    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_INCHES)
     pixels = np.asarray(fig.canvas.buffer_rgba())
-    background = np.round(face * 255).astype(np.uint8).view(np.uint32)[0]
-    content = pixels.view(np.uint32)[:, :, 0] != background  # one compare per pixel
-    rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
-    if (not rows.size or rows[0] == 0 or cols[0] == 0 or rows[-1] == content.shape[0] - 1
-            or cols[-1] == content.shape[1] - 1):
-        return None  # blank, or drawn up to the edge (maybe clipped)
-    pad = round(PAD_INCHES * DPI)
-    crop = pixels[max(rows[0] - pad, 0):rows[-1] + pad + 1, max(cols[0] - pad, 0):cols[-1] + pad + 1, :3]
+    rows, cols = pixels.shape[:2]
+    left_px, right_px = int(np.floor(box.x0 * DPI)), int(np.ceil(box.x1 * DPI))
+    top_px, bottom_px = rows - int(np.ceil(box.y1 * DPI)), rows - int(np.floor(box.y0 * DPI))
+    if left_px < 0 or top_px < 0 or right_px > cols or bottom_px > rows:
+        return None  # something lies beyond the grown canvas
+    crop = pixels[top_px:bottom_px, left_px:right_px, :3]
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(crop), "RGB").save(buf, format="png", dpi=(DPI, DPI))
     return buf.getvalue()
