@@ -7,6 +7,8 @@ omega_j = W_j / sum_{k in node} W_k. Every level therefore maps onto the same gr
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import replace
 
 import numpy as np
@@ -22,21 +24,76 @@ from finstab.monitor.panel import Panel, build_panel
 from finstab.monitor.result import MonitorResult
 from finstab.monitor.systems.schema import IndicatorSystem
 
+#: rows scored (and aggregated with missing values) per block: 40 indicators of a block stay in cache
+#: when the values are row-major; column-major values are read in longer runs
+BLOCK_ROWS, BLOCK_ROWS_COLUMN_MAJOR = 8192, 65536
+#: value matrices at least this large are hashed for provenance while they are being scored
+CONCURRENT_HASH_BYTES = 1 << 24
+
+
+def _has_nan(a: np.ndarray) -> bool:
+    """Whether ``a`` holds a NaN: one pass, no temporary (``min`` propagates NaN)."""
+    return bool(a.size) and bool(np.isnan(np.min(a)))
+
 
 def aggregate_scores(indicator_scores: np.ndarray, node_weights: np.ndarray) -> np.ndarray:
     """Node scores from indicator scores (obs x ind) and node weights (nodes x ind).
 
     ``score = sum_j omega_j s_j``. Missing indicator scores (NaN) drop out and the weights
     of the present ones are scaled up to the node's full weight.
+
+    Examples
+    --------
+    >>> w = np.array([[0.5, 0.5], [1.0, 0.0]])
+    >>> aggregate_scores(np.array([[40.0, 80.0], [np.nan, 80.0]]), w)
+    array([[60., 40.],
+           [80., nan]])
     """
-    present = ~np.isnan(indicator_scores)
-    if present.all():
-        return indicator_scores @ node_weights.T
-    filled = np.where(present, indicator_scores, 0.0)
-    num = filled @ node_weights.T
-    den = (present.astype(float) @ node_weights.T) / node_weights.sum(axis=1)
+    # One fused multiply-add per (indicator, node) pair, indicators in ascending order: every row is
+    # summed the same way however the panel is split (dask chunks give bit-identical scores), which a
+    # BLAS product does not promise.
+    n_obs, n_nodes = indicator_scores.shape[0], node_weights.shape[0]
+    pairs = [(j, np.flatnonzero(node_weights[:, j])) for j in range(node_weights.shape[1])]
+    num = np.zeros((n_obs, n_nodes), order="F")
+    if not _has_nan(indicator_scores):
+        for j, nodes in pairs:
+            for k in nodes:
+                num[:, k] += node_weights[k, j] * indicator_scores[:, j]
+        return num
+    den = np.zeros((n_obs, n_nodes), order="F")
+    mass = np.zeros(n_nodes)
+    for j, nodes in pairs:
+        column = indicator_scores[:, j]
+        present = ~np.isnan(column)
+        filled = np.where(present, column, 0.0)
+        for k in nodes:
+            num[:, k] += node_weights[k, j] * filled
+            den[:, k] += node_weights[k, j] * present
+            mass[k] += node_weights[k, j]
+    den /= mass
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _scoring_plan(system: IndicatorSystem) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+    """Each indicator's score as one ``np.interp``: (xp, fp, negate the values first).
+
+    The same arithmetic as :func:`~finstab.mcda.scoring.threshold_score` and
+    :func:`~finstab.mcda.scoring.band_score`: a moderate indicator's two sides are one
+    increasing function (rising to the top score at the band's lower edge, flat inside the
+    band, falling from its upper edge), so ``min`` of the two sides is one interpolation.
+    """
+    s = np.asarray(system.scores, dtype=float)
+    plan = []
+    for ind in system.tree.indicators:
+        cuts = np.asarray(ind.cuts, dtype=float)
+        if ind.type == "moderate":
+            plan.append((np.r_[cuts, np.asarray(ind.high_cuts, dtype=float)], np.r_[s, s[::-1]], False))
+        elif cuts[-1] < cuts[0]:  # falling cuts: scored on the negated value, as threshold_score does
+            plan.append((-cuts, s, True))
+        else:
+            plan.append((cuts, s, False))
+    return plan
 
 
 METHODS = ("threshold", "fce")
@@ -106,10 +163,19 @@ class Monitor:
         self.objective, self.alpha = objective, alpha
 
     def score_indicators(self, values: np.ndarray) -> np.ndarray:
-        scores = tuple(self.system.scores)
+        """Scores of every indicator (obs x indicators, column-major), NaN where a value is missing.
+
+        Row blocks are scored in cache whatever the layout of ``values``; each indicator is one
+        ``np.interp`` (see :func:`_scoring_plan`).
+        """
+        plan = _scoring_plan(self.system)
         out = np.empty(values.shape, order="F")
-        for k, ind in enumerate(self.system.tree.indicators):
-            out[:, k] = ind.score(values[:, k], scores)
+        rows = BLOCK_ROWS_COLUMN_MAJOR if values.flags.f_contiguous else BLOCK_ROWS
+        for start in range(0, values.shape[0], rows):
+            block = values[start:start + rows]
+            for k, (xp, fp, negate) in enumerate(plan):
+                column = block[:, k]
+                out[start:start + rows, k] = np.interp(-column if negate else column, xp, fp)
         return out
 
     def _blended(self, scores: np.ndarray) -> np.ndarray:
@@ -145,8 +211,8 @@ class Monitor:
     def finish(self, result: MonitorResult) -> MonitorResult:
         """Flag what may be wrong: renormalised nodes and rows without any data."""
         messages = []
-        missing = np.isnan(result.indicator_values)
-        if missing.any():
+        if _has_nan(result.indicator_values):
+            missing = np.isnan(result.indicator_values)
             rows = int(missing.any(axis=1).sum())
             messages.append(f"DataQualityWarning: {int(missing.sum())} missing value(s) in {rows} region-period "
                             "row(s); node weights renormalised over the indicators present")
@@ -166,12 +232,18 @@ class Monitor:
         panel = data if isinstance(data, Panel) else build_panel(
             data, tree.indicators, entity=entity, period=period,
             missing="error" if self.missing == "error" else "allow")
-        scores = self.score_indicators(panel.values)
         if self.method == "threshold":
-            omega = tree.node_weights() if self.objective is None else self._blended(scores)
+            # SHA-256 lets go of the GIL: a big panel is hashed while it is scored
+            with ThreadPoolExecutor(1) if panel.values.nbytes >= CONCURRENT_HASH_BYTES else nullcontext() as pool:
+                provenance = pool.submit(self.provenance_for, panel, "threshold") if pool else None
+                scores = self.score_indicators(panel.values)
+                omega = tree.node_weights() if self.objective is None else self._blended(scores)
+                node_scores = aggregate_scores(scores, omega)
+                provenance = provenance.result() if pool else self.provenance_for(panel, "threshold")
             return self.finish(MonitorResult(
-                self.system, panel.keys, panel.values, scores, aggregate_scores(scores, omega),
-                node_weight_matrix=omega, quality=panel.quality, provenance=self.provenance_for(panel, "threshold")))
+                self.system, panel.keys, panel.values, scores, node_scores,
+                node_weight_matrix=omega, quality=panel.quality, provenance=provenance))
+        scores = self.score_indicators(panel.values)
         edges = np.tile(np.asarray(self.system.scores, dtype=float), (len(tree.indicators), 1))
         membership = fce.membership_from_values(scores, edges, self.shape)
         return self.evaluate_memberships(membership, panel, scores)

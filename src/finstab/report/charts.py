@@ -14,6 +14,7 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
+from PIL import Image
 
 from finstab.report.fonts import cjk_font_path
 
@@ -30,14 +31,65 @@ def setup_cjk_font() -> str:
     return family
 
 
+DPI = 110
+PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches around the tight box
+MARGIN_INCHES = (1.2, 0.8, 3.0, 1.4)  # left, top, right, bottom: room for labels and outside legends
+# A title put on the axes' top edge, where matplotlib would put it anyway when no tick labels or
+# offset text sit above the axes; saying so skips measuring every tick label to place it.
+TITLE_ON_FRAME = 1.0
+
+
 def figure_to_data_uri(fig: plt.Figure) -> str:
-    """PNG data URI so reports stay a single offline file."""
-    buf = io.BytesIO()
+    """PNG data URI so reports stay a single offline file; the figure is closed.
+
+    The picture is what ``bbox_inches="tight"`` saves (the figure's tight box plus
+    ``PAD_INCHES``) but drawn once, not laid out twice: the canvas grows by ``MARGIN_INCHES``
+    around the unchanged axes, the figure is drawn, the tight box is measured on the drawn figure
+    and cut out. A figure whose box leaves the grown canvas, or that has figure-level artists or
+    a layout engine, is saved the usual way.
+    """
     for text in fig.findobj(matplotlib.text.Text):  # data text (a region named "$x$") is shown as written
         text.set_parse_math(False)
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    try:
+        png = _draw_once_cropped(fig)
+        if png is None:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+            png = buf.getvalue()
+    finally:
+        plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _draw_once_cropped(fig: plt.Figure) -> bytes | None:
+    face = np.asarray(matplotlib.colors.to_rgba(fig.get_facecolor()))
+    if (fig.get_layout_engine() is not None or fig.texts or fig.legends or fig.images or fig.patches
+            or fig.lines or fig.artists or face[3] < 1):
+        return None
+    w, h = fig.get_size_inches()
+    left, top, right, bottom = MARGIN_INCHES
+    width, height = w + left + right, h + top + bottom
+    for ax in fig.axes:  # keep every axes' size and place in inches
+        x0, y0, aw, ah = ax.get_position(original=True).bounds
+        in_layout = ax.get_in_layout()
+        ax.set_position(((x0 * w + left) / width, (y0 * h + bottom) / height, aw * w / width, ah * h / height),
+                        which="both")
+        ax.set_in_layout(in_layout)
+    fig.set_size_inches(width, height)
+    fig.set_dpi(DPI)
+    fig.canvas.draw()
+    # the box bbox_inches="tight" would save, measured on the drawn figure (text sizes are cached)
+    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_INCHES)
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    rows, cols = pixels.shape[:2]
+    left_px, right_px = int(np.floor(box.x0 * DPI)), int(np.ceil(box.x1 * DPI))
+    top_px, bottom_px = rows - int(np.ceil(box.y1 * DPI)), rows - int(np.floor(box.y0 * DPI))
+    if left_px < 0 or top_px < 0 or right_px > cols or bottom_px > rows:
+        return None  # something lies beyond the grown canvas
+    crop = pixels[top_px:bottom_px, left_px:right_px, :3]
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(crop), "RGB").save(buf, format="png", dpi=(DPI, DPI))
+    return buf.getvalue()
 
 
 def _grade_bands(ax: plt.Axes, grades) -> None:
@@ -58,7 +110,7 @@ def trend_chart(scores: pd.DataFrame, columns: dict[str, str], grades, title: st
     step = max(1, len(x) // 10)
     ax.set_xticks(range(0, len(x), step), list(x)[::step], rotation=30 if step > 1 else 0, fontsize=8)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, y=TITLE_ON_FRAME)  # 0-100 axis: no offset text to clear
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return figure_to_data_uri(fig)
 
@@ -75,7 +127,7 @@ def line_chart(x: list, series: dict[str, list[float]], title: str, ylabel: str 
     if percent:
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title, y=TITLE_ON_FRAME if percent else None)  # a percent axis has no offset text
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return figure_to_data_uri(fig)
 
@@ -193,5 +245,5 @@ def heatmap(frame: pd.DataFrame, title: str, label: str, xlabel: str = "borrower
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     fig.colorbar(im, ax=ax, shrink=0.6, label=label)
-    ax.set_title(title)
+    ax.set_title(title, y=TITLE_ON_FRAME)  # labelled ticks: no offset text to clear
     return figure_to_data_uri(fig)
