@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -5,9 +6,11 @@ from hypothesis import settings
 
 from finstab.samples import sample_path
 
-# No test may depend on machine speed: no Hypothesis deadlines (mutation runs are slow).
+# No test may depend on machine speed: no Hypothesis deadlines. Mutation runs (make mutation)
+# set FINSTAB_HYPOTHESIS=mutation: fewer, fixed examples per property so thousands of runs finish.
 settings.register_profile("finstab", deadline=None)
-settings.load_profile("finstab")
+settings.register_profile("mutation", deadline=None, max_examples=10, derandomize=True)
+settings.load_profile(os.environ.get("FINSTAB_HYPOTHESIS", "finstab"))
 
 
 @pytest.fixture
