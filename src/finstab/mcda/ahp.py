@@ -67,7 +67,13 @@ COMPLETION_MAXITER = 500
 
 @dataclass(frozen=True)
 class Repair:
-    """The judgment pair most responsible for inconsistency and a suggested value."""
+    """The judgment pair most responsible for inconsistency and a suggested value.
+
+    Examples
+    --------
+    >>> Repair(0, 3, 0.5, 9.0, 0.0126).describe(["A", "B", "C", "D"])
+    'judgment (A, D) = 0.5 is the most inconsistent; 9 would give CR = 0.0126'
+    """
 
     i: int
     j: int
@@ -90,6 +96,19 @@ class AHPResult:
     ``matrix`` is the matrix the weights come from; for an incomplete input it is the
     completed matrix, ``completed`` lists the (i, j) pairs (i < j) that were missing and
     ``completion`` names the method that filled them.
+
+    Examples
+    --------
+    >>> res = ahp_weights([[1, 9], [1/9, 1]])
+    >>> res.n, res.consistent, res.repair() is None
+    (2, True, True)
+    >>> res.to_frame(["a", "b"])["weight"].round(2).tolist()
+    [0.9, 0.1]
+    >>> print(res.summary(["a", "b"]))
+    AHP (eigen, RI table saaty1980), n = 2
+      a: 0.9000
+      b: 0.1000
+      lambda_max = 2.0000, CI = 0.0000, RI = 0.00, CR = 0.0000 (consistent)
     """
 
     matrix: np.ndarray
