@@ -91,10 +91,11 @@ class FCEResult:
     Examples
     --------
     >>> res = fuzzy_evaluate([1], [[0.291, 0.564, 0.145, 0.0]], [87.5, 62.5, 37.5, 12.5])
-    >>> print(res.summary(["safe", "basic", "low", "high"]).replace("; ", ";\n"))
-    B = (safe 0.291, basic 0.564, low 0.145, high 0.000);
-    score = 66.15;
-    grade by score: basic;
+    >>> for part in res.summary(["safe", "basic", "low", "high"]).split("; "):
+    ...     print(part)
+    B = (safe 0.291, basic 0.564, low 0.145, high 0.000)
+    score = 66.15
+    grade by score: basic
     maximum membership: basic [weighted_average]
     """
 
