@@ -534,3 +534,8 @@ def test_default_completion_is_lambda_max_and_summary_lists_every_pair():
     pairs = ", ".join(f"(#{i + 1}, #{j + 1}) = {res.matrix[i, j]:.4g}" for i, j in res.completed)
     assert line == f"  5 missing judgment(s) completed by harker: {pairs}"
     assert res.completed == ((0, 3), (0, 5), (1, 4), (2, 5), (3, 4))
+
+
+def test_default_name_in_completion_errors():
+    with pytest.raises(InputError, match=exactly("matrix: expected a square matrix, got shape (1, 3)")):
+        complete_pairwise([[1, 2, 3]])

@@ -398,8 +398,8 @@ def _lambda_max_completion(a: np.ndarray, pairs: np.ndarray, name: str) -> np.nd
     so a quasi-Newton method finds the unique optimum of a connected comparison graph.
     """
     options = {"gtol": COMPLETION_GTOL, "maxiter": COMPLETION_MAXITER}
-    res = minimize(_lambda_max_and_gradient, np.zeros(len(pairs)), args=(a, pairs),  # pragma: no mutate
-                   jac=True, method="BFGS", options=options)  # pragma: no mutate
+    res = minimize(_lambda_max_and_gradient, np.zeros(len(pairs)), args=(a, pairs),
+                   jac=True, method="BFGS", options=options)
     gnorm = float(np.max(np.abs(_lambda_max_and_gradient(res.x, a, pairs)[1])))
     if gnorm > 1e3 * COMPLETION_GTOL:
         warn(f"{name}: lambda_max completion stopped with gradient {gnorm:.2e} after {res.nit} "
