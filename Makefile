@@ -43,7 +43,7 @@ endef
 export MUTATION_SCORE
 
 mutation: $(BIN)/.installed
-	$(BIN)/mutmut run $(MUTANTS); status=$$?; \
+	FINSTAB_HYPOTHESIS=mutation $(BIN)/mutmut run $(MUTANTS); status=$$?; \
 	$(BIN)/mutmut results --all true | $(BIN)/python -c "$$MUTATION_SCORE" $(MUTANTS); exit $$status
 
 clean:

@@ -9,7 +9,9 @@ from finstab.samples import sample_path
 # Shared 2-core machines: no deadlines, no speed-dependent health checks; CI runs are reproducible.
 settings.register_profile("finstab", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", parent=settings.get_profile("finstab"), derandomize=True, print_blob=True)
-settings.load_profile("ci" if os.environ.get("CI") else "finstab")
+# Mutation runs (make mutation) set FINSTAB_HYPOTHESIS=mutation: fewer, fixed examples per property.
+settings.register_profile("mutation", deadline=None, max_examples=10, derandomize=True)
+settings.load_profile(os.environ.get("FINSTAB_HYPOTHESIS") or ("ci" if os.environ.get("CI") else "finstab"))
 
 
 @pytest.fixture(autouse=True)

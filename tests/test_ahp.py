@@ -413,7 +413,7 @@ def test_lambda_max_completion_warns_when_it_cannot_reach_tolerance(monkeypatch)
     monkeypatch.setattr(ahp, "COMPLETION_GTOL", 1e-300)
     monkeypatch.setattr(ahp, "COMPLETION_MAXITER", 1)
     with pytest.warns(ConvergenceWarning, match=r"^m\.yaml: lambda_max completion stopped with gradient .* after "
-                                                 r"\d+ iterations; the completed judgments may not be optimal$"):
+                                                 r"1 iterations; the completed judgments may not be optimal$"):
         ahp.complete_pairwise(BAD6_MISSING, name="m.yaml")
 
 
@@ -459,3 +459,83 @@ def test_llsm_and_lambda_max_completions_of_six_by_six_by_independent_solvers():
     best = complete_pairwise(a, "lambda_max")
     np.testing.assert_allclose([np.log(best[i, j]) for i, j in missing], nm.x, atol=2e-5)
     assert lambda_max(best) <= nm.fun + 1e-12
+
+
+def test_repair_of_an_adjacent_pair_in_a_mildly_inconsistent_matrix():
+    b = np.array([[1, 2, 2, 2], [1 / 2, 1, 4, 2], [1 / 2, 1 / 4, 1, 2], [1 / 2, 1 / 2, 1 / 2, 1]])
+    res = ahp_weights(b)
+    w, _ = power_iteration(b)
+    dev = np.abs(np.log(b * w[None, :] / w[:, None]))
+    assert dev.max() < 1  # every judgment within a factor e of its implied ratio
+    rep = res.repair()
+    assert (rep.i, rep.j) == (1, 2) and rep.current == 4
+    three = ahp_weights([[1, 2, 4], [1 / 2, 1, 3], [1 / 4, 1 / 3, 1]])
+    assert three.repair() is not None and three.repair().suggested == 6
+
+
+def test_more_rejections_name_the_parameter():
+    cases = [
+        (lambda: check_pairwise([[1, 2, 3]]), "matrix: expected a square matrix, got shape (1, 3)"),
+        (lambda: check_pairwise([["a"]], "m"), "m: expected numbers, got list"),
+        (lambda: check_pairwise([[1, -2], [-0.5, 1]], "m"), "m: index 1 has value -2; expected > 0"),
+        (lambda: check_pairwise([[0.5, 2], [0.5, 1]], "m"), "m: diagonal entry (1, 1) is 0.5; expected 1"),
+        (lambda: ahp_weights([[1, 2], [0.4, 1]]), "matrix: not reciprocal: a[1,2] = 2 but a[2,1] = 0.4"),
+        (lambda: random_index(3, "x"),
+         "ri_table: 'x' is not one of 'saaty1980', 'saaty_extended', 'saaty2005', 'donegan_dodd', 'alonso_lamata2006'"),
+        (lambda: complete_pairwise([[1, 2, 3]], name="m"), "m: expected a square matrix, got shape (1, 3)"),
+        (lambda: ahp_weights([[1, 2, NAN], [1 / 2, 1, NAN], [NAN, NAN, 1]], completion="llsm", name="m"),
+         "m: the known judgments split the items into 2 unconnected groups ({#1, #2}; {#3}); "
+         "compare at least one pair across groups"),
+    ]
+    for call, message in cases:
+        with pytest.raises(InputError, match=exactly(message)):
+            call()
+    many = np.full((5, 5), NAN)
+    np.fill_diagonal(many, 1)
+    many[0, 1:], many[1:, 0] = 2, 1 / 2
+    with pytest.raises(InputError, match=exactly(
+            "m: 6 judgment(s) missing: (2, 3), (2, 4), (2, 5), (3, 4), (3, 5); fill them or pass "
+            "completion=('harker', 'llsm', 'lambda_max')")):
+        ahp_weights(many, name="m")
+
+
+def test_small_diagonal_rounding_is_accepted_and_orders_one_and_two_have_ri_zero():
+    a = check_pairwise([[1.005, 2], [0.5, 0.995]])
+    np.testing.assert_allclose(np.diag(a), 1)
+    assert random_index(1) == 0 and random_index(2) == 0
+    assert ahp_weights([[1.0]]).weights.tolist() == [1.0]
+
+
+def test_lower_triangle_judgment_alone_is_used():
+    res = ahp_weights([[1, NAN], [4, 1]], completion="llsm")
+    np.testing.assert_allclose(res.weights, [0.2, 0.8])
+    assert res.completed == () and ahp_weights([[1, 4], [1 / 4, 1]]).completed == ()
+
+
+def test_lambda_max_gradient_matches_finite_differences():
+    from finstab.mcda.ahp import _lambda_max_and_gradient
+
+    a = BAD6_MISSING
+    pairs = np.argwhere(np.triu(np.isnan(a)))
+    t = np.linspace(-0.7, 0.9, len(pairs))
+    lam, grad = _lambda_max_and_gradient(t, a, pairs)
+    for k in range(len(pairs)):
+        h = np.zeros(len(pairs))
+        h[k] = 1e-6
+        fd = (_lambda_max_and_gradient(t + h, a, pairs)[0] - _lambda_max_and_gradient(t - h, a, pairs)[0]) / 2e-6
+        assert grad[k] == pytest.approx(fd, rel=1e-5, abs=1e-8)
+    assert lam == pytest.approx(lambda_max(complete_pairwise(a, "llsm")), rel=0.2)
+
+
+def test_default_completion_is_lambda_max_and_summary_lists_every_pair():
+    np.testing.assert_allclose(complete_pairwise(U), complete_pairwise(U, "lambda_max"))
+    res = ahp_weights(BAD6_MISSING, completion="harker")
+    line = next(x for x in res.summary().split("\n") if "completed by harker" in x)
+    pairs = ", ".join(f"(#{i + 1}, #{j + 1}) = {res.matrix[i, j]:.4g}" for i, j in res.completed)
+    assert line == f"  5 missing judgment(s) completed by harker: {pairs}"
+    assert res.completed == ((0, 3), (0, 5), (1, 4), (2, 5), (3, 4))
+
+
+def test_default_name_in_completion_errors():
+    with pytest.raises(InputError, match=exactly("matrix: expected a square matrix, got shape (1, 3)")):
+        complete_pairwise([[1, 2, 3]])

@@ -20,6 +20,7 @@ from finstab.mcda.fce import (
     grade_of_score,
     membership_from_values,
     membership_from_votes,
+    normalise_rows,
 )
 from finstab.monitor.model import Monitor
 from finstab.monitor.systems import load_system
@@ -245,3 +246,32 @@ def test_votes_from_one_expert_and_whole_numbers():
     np.testing.assert_array_equal(membership_from_votes([[1, 0], [0, 1]]), [[1, 0], [0, 1]])
     np.testing.assert_allclose(membership_from_votes([[3, 5, 2, 0], [2, 2, 2, 4]]), [[0.3, 0.5, 0.2, 0],
                                                                                      [0.2, 0.2, 0.2, 0.4]])
+
+
+def test_compose_caps_at_one_and_normalise_rows():
+    r = np.array([[1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(compose(np.array([1.0, 1.0]), r), [1, 0, 0, 0])  # sum 2 capped at 1
+    np.testing.assert_allclose(compose(np.array([0.6, 0.6]), r, "min_bounded_sum"), [1, 0, 0, 0])  # 1.2 -> 1
+    np.testing.assert_array_equal(normalise_rows(np.array([[1.0, 3.0], [0.0, 0.0]])), [[0.25, 0.75], [0, 0]])
+    assert check_membership([0.3, 0.5, 0.2, 0.0]).shape == (1, 4)
+    with pytest.raises(InputError, match=exactly("membership: non-finite value at index (0, 1)")):
+        check_membership([[0.5, np.nan, 0.5, 0]])
+
+
+def test_value_memberships_fractional_single_and_decreasing_edges():
+    # trapezoid: full membership on the middle half, linear across the edges
+    m = membership_from_values([20.0, 6.25], [[0, 25, 50, 75, 100]])[:, 0]
+    np.testing.assert_allclose(m, [[0.9, 0.1, 0, 0], [1, 0, 0, 0]])
+    # edges closer than 1 apart, increasing and decreasing
+    up = membership_from_values([0.625, 0.375], [[0, 0.25, 0.5, 0.75, 1.0]])[:, 0]
+    np.testing.assert_allclose(up, [[0, 0, 1, 0], [0, 1, 0, 0]])
+    down = membership_from_values([0.625, 0.375], [[1.0, 0.75, 0.5, 0.25, 0]])[:, 0]
+    np.testing.assert_allclose(down, [[0, 1, 0, 0], [0, 0, 1, 0]])
+    # decreasing edges, a value in the middle grades
+    mid = membership_from_values([62.5, 37.5], [[100, 75, 50, 25, 0]])[:, 0]
+    np.testing.assert_allclose(mid, [[0, 1, 0, 0], [0, 0, 1, 0]])
+    # one grade: membership 1 everywhere
+    np.testing.assert_allclose(membership_from_values([5.0, -3.0], [[0, 10]]), [[[1.0]], [[1.0]]])
+    for edges in ([[1, 1, 1]], [[0, 0.5, 0.3]]):
+        with pytest.raises(InputError, match="must be strictly monotone"):
+            membership_from_values([1.0], edges)

@@ -150,3 +150,13 @@ def test_grade_names_and_custom_grades():
     assert list(grade_names([60, 80], "en", four)) == ["basically safe", "safe"]
     assert FIVE_GRADES[3].name() == "基本安全" and FIVE_GRADES[3].name("en") == "basically safe"
     assert [(g.lower, g.upper) for g in FIVE_GRADES] == [(0, 20), (20, 40), (40, 60), (60, 80), (80, 100)]
+
+
+def test_cut_and_score_shapes_at_the_edges():
+    for cuts in ([1, 1, 1, 1, 1, 1], [0, 0.5, 0.3, 0.2, 0.1, 0]):
+        with pytest.raises(InputError, match=r"strictly increasing .* or strictly decreasing"):
+            threshold_score(1, cuts)
+    # two score points and steps below 1 are valid scales
+    assert float(threshold_score(0.5, [0, 1], scores=[0, 100])) == 50
+    assert float(threshold_score(0.25, [0, 1, 2], scores=[0, 0.5, 1])) == 0.125
+    assert float(threshold_score(0.75, [1, 0.5, 0], scores=[0, 0.5, 1])) == 0.25  # decreasing, small steps

@@ -170,3 +170,23 @@ def test_critic_with_directions_and_a_constant_column():
     np.testing.assert_allclose(got, c / c.sum())
     assert got[2] == 0
     assert not np.allclose(got, critic_weights(x))  # reversing a column changes its conflict
+
+
+def test_reversal_of_a_narrow_column_and_first_negative_cell_named():
+    x = np.array([[0.0, 0.1], [1.0, 0.3], [3.0, 0.6]])  # column 2 spans 0.5
+    z2 = 1 - (x[:, 1] - 0.1) / 0.5
+    z1 = x[:, 0] / 3
+    e = [-(q[q > 0] * np.log(q[q > 0])).sum() / np.log(3) for q in (z1 / z1.sum(), z2 / z2.sum())]
+    d = 1 - np.array(e)
+    np.testing.assert_allclose(entropy_weights(x, directions=[1, -1]), d / d.sum())
+    with pytest.raises(InputError, match=r"row 2, column 1 is -1 "):
+        entropy_weights([[0, 2], [-1, 3]], normalisation="sum")
+
+
+def test_blends_normalise_their_inputs():
+    np.testing.assert_allclose(combine_weights([3, 1], [1, 1], alpha=0.5), [0.625, 0.375])
+    np.testing.assert_allclose(combine_weights([3, 1], [1, 3], method="multiplicative"), [0.5, 0.5])
+    with pytest.raises(InputError, match=exactly(
+            "objective: no indicator has both a subjective and an objective weight; the multiplicative blend "
+            "is undefined")):
+        combine_weights([1, 0], [0, 1], method="multiplicative")

@@ -67,7 +67,13 @@ COMPLETION_MAXITER = 500
 
 @dataclass(frozen=True)
 class Repair:
-    """The judgment pair most responsible for inconsistency and a suggested value."""
+    """The judgment pair most responsible for inconsistency and a suggested value.
+
+    Examples
+    --------
+    >>> Repair(0, 3, 0.5, 9.0, 0.0126).describe(["A", "B", "C", "D"])
+    'judgment (A, D) = 0.5 is the most inconsistent; 9 would give CR = 0.0126'
+    """
 
     i: int
     j: int
@@ -90,6 +96,19 @@ class AHPResult:
     ``matrix`` is the matrix the weights come from; for an incomplete input it is the
     completed matrix, ``completed`` lists the (i, j) pairs (i < j) that were missing and
     ``completion`` names the method that filled them.
+
+    Examples
+    --------
+    >>> res = ahp_weights([[1, 9], [1/9, 1]])
+    >>> res.n, res.consistent, res.repair() is None
+    (2, True, True)
+    >>> res.to_frame(["a", "b"])["weight"].round(2).tolist()
+    [0.9, 0.1]
+    >>> print(res.summary(["a", "b"]))
+    AHP (eigen, RI table saaty1980), n = 2
+      a: 0.9000
+      b: 0.1000
+      lambda_max = 2.0000, CI = 0.0000, RI = 0.00, CR = 0.0000 (consistent)
     """
 
     matrix: np.ndarray
@@ -277,7 +296,7 @@ def ahp_weights(matrix: object, method: str = "eigen", ri_table: str = "saaty198
         check_option(completion, COMPLETIONS, "completion")
         raw = _as_partial(matrix, name)
         completed = tuple((int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(np.isnan(raw), 1)), strict=True))
-        a = complete_pairwise(raw, completion, name) if completed else check_pairwise(raw, name)
+        a = complete_pairwise(raw, completion, name) if completed else raw
     else:
         raw = _as_partial(matrix, name)
         missing = np.argwhere(np.triu(np.isnan(raw), 1))
@@ -285,7 +304,7 @@ def ahp_weights(matrix: object, method: str = "eigen", ri_table: str = "saaty198
             pairs = ", ".join(f"({i + 1}, {j + 1})" for i, j in missing[:5])
             raise InputError(f"{len(missing)} judgment(s) missing: {pairs}; fill them or pass "
                              f"completion={COMPLETIONS}", where=name)
-        a = check_pairwise(raw, name)
+        a = raw  # validated and its lower triangle rebuilt by _as_partial
     w, lam = _METHODS[method](a)
     ci, cr, ri = _consistency(len(a), lam, ri_table)
     return AHPResult(a, w, lam, ci, cr, ri, ri_table, method, completed,
@@ -312,7 +331,7 @@ def _as_partial(matrix: object, name: str) -> np.ndarray:
         raise InputError(f"diagonal entry ({k + 1}, {k + 1}) is missing; expected 1", where=name)
     _check_diagonal(a, name)
     one_sided = known & ~known.T
-    a = np.where(one_sided.T, 1.0 / np.where(one_sided.T, a.T, 1.0), a)
+    a = np.where(one_sided.T, 1.0 / a.T, a)
     both = ~np.isnan(a)
     off = np.where(both, np.abs(a * a.T - 1.0), 0.0)
     if np.any(off > RECIPROCAL_TOLERANCE):
@@ -350,8 +369,7 @@ def _llsm_weights(a: np.ndarray, known: np.ndarray) -> np.ndarray:
     r = np.log(np.where(adj, a, 1.0)).sum(axis=1)
     y = np.zeros(len(a))
     y[1:] = np.linalg.solve(lap[1:, 1:], r[1:])
-    w = np.exp(y)
-    return w / w.sum()
+    return np.exp(y)  # unnormalised: only the ratios w_i / w_j are used
 
 
 def _harker_weights(a: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -367,32 +385,40 @@ def _perron(a: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     return lam, w, v / (v @ w)
 
 
+def _fill(a: np.ndarray, pairs: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``a`` with the judgments at ``pairs`` (i < j) set to exp(t) and their reciprocals."""
+    m = a.copy()
+    m[pairs[:, 0], pairs[:, 1]] = np.exp(t)
+    m[pairs[:, 1], pairs[:, 0]] = np.exp(-t)
+    return m
+
+
+def _lambda_max_and_gradient(t: np.ndarray, a: np.ndarray, pairs: np.ndarray) -> tuple[float, np.ndarray]:
+    """lambda_max of the completion and its gradient in the log judgments t.
+
+    Perturbation of a simple Perron root: d lambda / d a_kl = v_k w_l with v . w = 1, so
+    d lambda / d ln x = v_i w_j x - v_j w_i / x for x at (i, j) and 1/x at (j, i).
+    """
+    lam, w, v = _perron(_fill(a, pairs, t))
+    i, j = pairs[:, 0], pairs[:, 1]
+    x = np.exp(t)
+    return lam, v[i] * w[j] * x - v[j] * w[i] / x
+
+
 def _lambda_max_completion(a: np.ndarray, pairs: np.ndarray, name: str) -> np.ndarray:
     """Bozóki, Fülöp & Rónyai (2010): minimise lambda_max over the log missing judgments.
 
     lambda_max is a convex function of the logarithms of the missing entries (their Theorem 2),
     so a quasi-Newton method finds the unique optimum of a connected comparison graph.
     """
-    i, j = pairs[:, 0], pairs[:, 1]
-
-    def fill(t: np.ndarray) -> np.ndarray:
-        m = a.copy()
-        m[i, j] = np.exp(t)
-        m[j, i] = np.exp(-t)
-        return m
-
-    def objective(t: np.ndarray) -> tuple[float, np.ndarray]:
-        lam, w, v = _perron(fill(t))
-        x = np.exp(t)
-        return lam, v[i] * w[j] * x - v[j] * w[i] / x  # d lambda / d ln x (Perron perturbation)
-
     options = {"gtol": COMPLETION_GTOL, "maxiter": COMPLETION_MAXITER}
-    res = minimize(objective, np.zeros(len(pairs)), jac=True, method="BFGS", options=options)  # pragma: no mutate
-    gnorm = float(np.max(np.abs(objective(res.x)[1])))
+    res = minimize(_lambda_max_and_gradient, np.zeros(len(pairs)), args=(a, pairs),
+                   jac=True, method="BFGS", options=options)
+    gnorm = float(np.max(np.abs(_lambda_max_and_gradient(res.x, a, pairs)[1])))
     if gnorm > 1e3 * COMPLETION_GTOL:
         warn(f"{name}: lambda_max completion stopped with gradient {gnorm:.2e} after {res.nit} "
              "iterations; the completed judgments may not be optimal", ConvergenceWarning)
-    return fill(res.x)
+    return _fill(a, pairs, res.x)
 
 
 def complete_pairwise(matrix: object, method: str = "lambda_max", name: str = "matrix") -> np.ndarray:
@@ -537,11 +563,9 @@ def _nearest_scale(x: float) -> float:
 
 def _worst_judgment(res: AHPResult) -> Repair | None:
     """The pair with the largest |ln(a_ij w_j / w_i)|, and the scale value minimising CR."""
-    if res.n <= 2:
-        return None
     a, w = res.matrix, res.weights
     dev = np.triu(np.abs(np.log(a * w[None, :] / w[:, None])), 1)
-    if dev.max() <= 1e-12:  # exactly consistent: nothing to repair
+    if dev.max() <= 1e-12:  # exactly consistent (every matrix of order 1 or 2 is): nothing to repair
         return None
     i, j = np.unravel_index(int(np.argmax(dev)), dev.shape)
     best: tuple[float, float] | None = None

@@ -87,7 +87,18 @@ def normalise_rows(b: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FCEResult:
-    """One fuzzy evaluation: membership vector B, score B.v, grades."""
+    """One fuzzy evaluation: membership vector B, score B.v, grades.
+
+    Examples
+    --------
+    >>> res = fuzzy_evaluate([1], [[0.291, 0.564, 0.145, 0.0]], [87.5, 62.5, 37.5, 12.5])
+    >>> for part in res.summary(["safe", "basic", "low", "high"]).split("; "):
+    ...     print(part)
+    B = (safe 0.291, basic 0.564, low 0.145, high 0.000)
+    score = 66.15
+    grade by score: basic
+    maximum membership: basic [weighted_average]
+    """
 
     membership: np.ndarray
     raw: np.ndarray

@@ -20,7 +20,13 @@ DEFAULT_SCORES: tuple[float, ...] = (0, 20, 40, 60, 80, 100)
 
 @dataclass(frozen=True)
 class Grade:
-    """One grade of a scale: a half-open score interval [lower, upper)."""
+    """One grade of a scale: a half-open score interval [lower, upper).
+
+    Examples
+    --------
+    >>> FIVE_GRADES[3].name(), FIVE_GRADES[3].name("en")
+    ('基本安全', 'basically safe')
+    """
 
     key: str
     name_zh: str

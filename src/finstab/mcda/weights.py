@@ -188,4 +188,8 @@ def combine_weights(subjective: object, objective: object, alpha: float = 0.5,
     s, o = s / s.sum(), o / o.sum()
     if method == "linear":
         return alpha * s + (1.0 - alpha) * o
-    return _normalise(s * o, "multiplicative")
+    product = s * o
+    if product.sum() <= 0:
+        raise InputError("no indicator has both a subjective and an objective weight; the "
+                         "multiplicative blend is undefined", where="objective")
+    return product / product.sum()
