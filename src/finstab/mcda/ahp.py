@@ -326,6 +326,7 @@ def _as_partial(matrix: object, name: str) -> np.ndarray:
         raise InputError("infinite judgment", where=name)
     known = ~np.isnan(a)
     check_positive(a[known], name)
+    check_scale(a, name)
     if np.any(~known.diagonal()):
         k = int(np.flatnonzero(~known.diagonal())[0])
         raise InputError(f"diagonal entry ({k + 1}, {k + 1}) is missing; expected 1", where=name)
