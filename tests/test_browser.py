@@ -1,7 +1,5 @@
 """End to end in a real browser: Playwright driving the system Chromium headless."""
 
-import os
-import shutil
 import socket
 import threading
 import time
@@ -11,19 +9,14 @@ import pytest
 pytest.importorskip("fastapi")
 playwright_api = pytest.importorskip("playwright.sync_api")
 
+from browser_support import FLAGS, require_chromium  # noqa: E402
 from finstab.samples import sample_path  # noqa: E402
 from finstab.store.database import Store  # noqa: E402
 from finstab.web.app import create_app  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TOKEN = "browser-analyst-token-42"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 
-if CHROMIUM is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must install Chromium (apt-get install chromium) for the browser tests")
-    pytest.skip("no system Chromium on this machine", allow_module_level=True)
+CHROMIUM = require_chromium()
 
 
 @pytest.fixture(scope="module")

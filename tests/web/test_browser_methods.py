@@ -8,9 +8,7 @@ on every page is drawn with the embedded CJK face, and nothing is blocked by the
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -22,21 +20,16 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 from web_cases import CASES, sample_files  # noqa: E402
 
+from browser_support import FLAGS, require_chromium  # noqa: E402
 from finstab.pipelines.methods import METHODS  # noqa: E402
 from finstab.samples import sample_path  # noqa: E402
 from finstab.store.database import Store  # noqa: E402
 from finstab.web.app import create_app  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TOKEN = "browser-analyst-token-42"
 READER = "browser-reader-token-42"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 
-if CHROMIUM is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must install Chromium (apt-get install chromium) for the browser tests")
-    pytest.skip("no system Chromium on this machine", allow_module_level=True)
+CHROMIUM = require_chromium()
 
 #: every element with text of its own (and every form control) is drawn with the finstab CJK face
 FONT_CHECK = """async () => {
