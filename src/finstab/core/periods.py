@@ -74,15 +74,25 @@ class Token:
 
 @dataclass(frozen=True)
 class Periods:
-    """Canonical labels of a column of periods and the panel's frequency."""
+    """Canonical labels of a column of periods and the panel's frequency.
 
-    labels: list[int | str]
+    ``distinct`` holds each label once, in time order; ``codes`` gives every cell's position
+    in it, so ``codes`` sorts the cells in time order.
+    """
+
+    codes: np.ndarray
+    distinct: tuple[int | str, ...]
     frequency: str
+
+    @property
+    def labels(self) -> list[int | str]:
+        """Every cell's label."""
+        return self.as_series().tolist()
 
     def as_series(self, index: pd.Index | None = None) -> pd.Series:
         """Labels as a Series (``int64`` for years, text otherwise)."""
         dtype = "int64" if self.frequency == "year" else object
-        return pd.Series(self.labels, index=index, dtype=dtype, name="period")
+        return pd.Series(np.asarray(self.distinct, dtype=dtype)[self.codes], index=index, name="period")
 
 
 def show(value: Any) -> str:
@@ -311,7 +321,8 @@ def parse_periods(values: Sequence[Any] | pd.Series, *, column: str = "period", 
         raise DataError(f"column {column} holds {FREQUENCY_NAMES[freq]} (e.g. '{show(uniques[0])}'); expected "
                         f"{FREQUENCY_NAMES[frequency]}", where=source or column)
     labels = [t.label if t.freq != "date" else _label(t.date, freq) for t in tokens]  # type: ignore[arg-type]
-    return Periods([labels[c] for c in codes], freq)
+    ranks, distinct = pd.factorize(pd.Series(labels, dtype="int64" if freq == "year" else object), sort=True)
+    return Periods(ranks[codes], tuple(distinct.tolist()), freq)
 
 
 def _at(source: str | None, row: str) -> str:

@@ -178,20 +178,21 @@ def _combined_periods(df: pd.DataFrame, year_col: Any, part_col: Any) -> pd.Seri
     return pd.Series(out, index=df.index, dtype=object)
 
 
-def _entities(df: pd.DataFrame, col: Any, log: _Log) -> tuple[pd.Series, np.ndarray]:
-    """Entity names as text, and a mask of blank ones (an error; in collecting mode, rows dropped)."""
+def _entities(df: pd.DataFrame, col: Any, log: _Log) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Entity names as text, a mask of blank ones (an error; in collecting mode, rows dropped) and
+    each row's rank among the distinct names (so that ranks sort the rows by name)."""
     raw = df[col]
     if pd.api.types.is_float_dtype(raw) and raw.dropna().map(float.is_integer).all():
-        text = raw.astype("Int64").astype(str).where(raw.notna(), "")
-    else:  # name each distinct value once
-        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-        names = np.array([show(v) for v in uniques] + [""], dtype=object)
-        text = pd.Series(names[codes], index=raw.index, dtype=object)
-    blank = (text.str.len() == 0).to_numpy()
+        raw = raw.astype("Int64")  # 101.0 is the code 101
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)  # name each distinct value once
+    names = np.array([show(v) for v in uniques] + [""], dtype=object)  # code -1 (empty) -> ""
+    ranks, _ = pd.factorize(names, sort=True)
+    text = pd.Series(names[codes], index=raw.index, dtype=object)
+    blank = (names == "")[codes]
     for pos in np.flatnonzero(blank)[:100]:
         log.error("blank_key", f"column {col}: the region is empty; every row needs one", where=_at(df, int(pos)),
                   column=col)
-    return text.astype(object), blank
+    return text, blank, ranks[codes]
 
 
 def _subset(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
@@ -233,6 +234,8 @@ def _numbers(df: pd.DataFrame, col: Any, spec: ColumnSpec, log: _Log, keys: tupl
     positions to rows of ``df`` (long tables)."""
     raw = df[col] if rows is None else df[col].iloc[rows]
     failed = np.zeros(len(raw), dtype=bool)
+    if raw.dtype == np.float64:
+        return raw.to_numpy(), failed  # read only: callers copy
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         return raw.to_numpy(dtype=float, na_value=np.nan), failed
     num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
@@ -299,9 +302,11 @@ def _check_units(spec: ColumnSpec, item: Any, column: Any, file_unit: str | None
             log.error("unit", f"column {column} is in {file_unit} but {spec.label()} is measured in "
                       f"{spec.unit}{hint}", where=where, indicator=spec.id, column=column, value=file_unit)
             return
-    finite = values[np.isfinite(values)]
     scale = _scale(item)
-    if not finite.size or scale is None:
+    if declared not in ("%", "decimal", "ratio") or scale is None:
+        return
+    finite = values[np.isfinite(values)]
+    if not finite.size:
         return
     lo, hi = scale
     margin = 0.2 * (hi - lo)
@@ -333,6 +338,8 @@ def _check_range(spec: ColumnSpec, item: Any, values: np.ndarray, locate, log: _
         return
     width = max(scale[1] - scale[0], abs(scale[0]), abs(scale[1]), 1e-12)
     lo, hi = scale[0] - FAR_OUTSIDE * width, scale[1] + FAR_OUTSIDE * width
+    if values.size and np.fmin.reduce(values) >= lo and np.fmax.reduce(values) <= hi:  # NaN-blind; one pass each
+        return
     far = np.isfinite(values) & ((values < lo) | (values > hi))
     for r in np.flatnonzero(far):
         v = float(values[r])
@@ -380,9 +387,9 @@ def _build(df: pd.DataFrame, indicators: Sequence[Any], entity: str, period: str
     is_long = ind_col is not None and val_col is not None
     if len(df) == 0:
         log.error("empty", "the table has no rows", where=source, fatal=True)
-    regions, blank = _entities(df, ent_col, log)
+    regions, blank, region_ranks = _entities(df, ent_col, log)
     if blank.any():  # collecting mode: check the other rows
-        df, regions = _subset(df, ~blank), regions[~blank].reset_index(drop=True)
+        df, regions, region_ranks = _subset(df, ~blank), regions[~blank].reset_index(drop=True), region_ranks[~blank]
         if not len(df):
             raise _Stop
     periods = _periods(df, per_cols, log)
@@ -390,7 +397,10 @@ def _build(df: pd.DataFrame, indicators: Sequence[Any], entity: str, period: str
     if is_long:
         keys, values, refused, locate, header = _long(df, specs, ind_col, val_col, regions, labels, log)
     else:
-        keys, values, refused, locate, header = _wide(df, specs, [*keys_taken, src_col], regions, labels, log)
+        order = np.lexsort((periods.codes, region_ranks))  # by region, then period; stable
+        key_codes = region_ranks[order].astype(np.int64) * len(periods.distinct) + periods.codes[order]
+        keys, values, refused, locate, header = _wide(df, specs, [*keys_taken, src_col], regions, labels, order,
+                                                      key_codes, log)
     _check_cells(keys, values, refused, specs, locate, log, missing, source)
     unit_col = next(iter(c for c in others if is_named(c, UNIT_NAMES)), None) if is_long else None
     for k, spec in enumerate(specs):
@@ -404,10 +414,10 @@ def _build(df: pd.DataFrame, indicators: Sequence[Any], entity: str, period: str
             column = header[k]
         _check_units(spec, items[k], column, unit, values[:, k], source, log)
         _check_range(spec, items[k], values[:, k], lambda r, k=k: locate(r, k), log)
-    order = keys.sort_values(["region", "period"], kind="stable").index
-    if not order.is_monotonic_increasing:
-        keys, values = keys.iloc[order].reset_index(drop=True), values.take(order.to_numpy(), axis=0)
-    values = np.asfortranarray(values)
+    if is_long:
+        order = keys.sort_values(["region", "period"], kind="stable").index
+        if not order.is_monotonic_increasing:
+            keys, values = keys.iloc[order].reset_index(drop=True), _take_rows(values, order.to_numpy())
     return Panel(keys, values, tuple(ids), _notes(df, src_col), log.frame(), periods.frequency,
                  tuple(s.unit for s in specs))
 
@@ -435,8 +445,17 @@ class _Headers(list):
     units: dict[str, str]
 
 
-def _wide(df: pd.DataFrame, specs: list[ColumnSpec], taken: list[Any], regions: pd.Series,
-          labels: pd.Series, log: _Log):
+def _take_rows(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``values[order]`` as a column-major matrix, gathered column by column."""
+    out = np.empty((len(order), values.shape[1]), order="F")
+    for k in range(values.shape[1]):
+        np.take(values[:, k], order, out=out[:, k])
+    return out
+
+
+def _wide(df: pd.DataFrame, specs: list[ColumnSpec], taken: list[Any], regions: pd.Series, labels: pd.Series,
+          order: np.ndarray, key_codes: np.ndarray, log: _Log):
+    """Keys, values (column-major) and refused cells in ``order`` (rows sorted by ``key_codes``)."""
     source = _source(df)
     candidates = [c for c in df.columns if c not in taken and c is not None]
     match = match_columns(candidates, specs, where=source)
@@ -447,20 +466,24 @@ def _wide(df: pd.DataFrame, specs: list[ColumnSpec], taken: list[Any], regions: 
     for col in match.unmatched:
         log.add("ignored_column", "info", f"column {col} is not an indicator of the system", where=source,
                 column=col, treatment="not used")
-    keys = pd.DataFrame({"region": regions.to_numpy(dtype=object), "period": labels.to_numpy()})
-    values = np.full((len(df), len(specs)), np.nan)
-    refused = np.zeros_like(values, dtype=bool)
+    keys = pd.DataFrame({"region": regions.to_numpy(dtype=object)[order], "period": labels.to_numpy()[order]})
+    values = np.full((len(df), len(specs)), np.nan, order="F")
+    refused = np.zeros(values.shape, dtype=bool, order="F")
     pair = (regions, labels)
     for k, s in enumerate(specs):
         col = match.columns.get(s.id)
         if col is not None:
-            values[:, k], refused[:, k] = _numbers(df, col, s, log, pair)
+            numbers, failed = _numbers(df, col, s, log, pair)
+            np.take(numbers, order, out=values[:, k])
+            if failed.any():
+                refused[:, k] = failed[order]
     header = _Headers(match.columns.get(s.id) for s in specs)
     header.units = match.header_units
-    dup = keys.duplicated(keep=False).to_numpy()
-    if dup.any():
-        keys, values, refused = _drop_duplicate_rows(df, keys, values, refused, dup, log)
-    rows = np.arange(len(keys)) if not dup.any() else keys.pop("_row").to_numpy()
+    rows = order
+    repeats = key_codes[1:] == key_codes[:-1]
+    if repeats.any():
+        dup = np.r_[repeats, False] | np.r_[False, repeats]
+        keys, values, refused, rows = _drop_duplicate_rows(df, keys, values, refused, rows, key_codes, dup, log)
 
     def locate(r: int, k: int | None = None) -> tuple[str, dict[str, Any]]:
         col = header[k] if k is not None else None
@@ -471,26 +494,30 @@ def _wide(df: pd.DataFrame, specs: list[ColumnSpec], taken: list[Any], regions: 
 
 
 def _drop_duplicate_rows(df: pd.DataFrame, keys: pd.DataFrame, values: np.ndarray, refused: np.ndarray,
-                         dup: np.ndarray, log: _Log) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    keys = keys.assign(_row=np.arange(len(keys)))
+                         rows: np.ndarray, key_codes: np.ndarray, dup: np.ndarray, log: _Log):
+    """Drop repeated keys (sorted, stable: a key's first position holds its first row of ``df``),
+    reported in file order; ``rows`` maps each position to its row of ``df``."""
     drop = np.zeros(len(keys), dtype=bool)
-    for _, group in keys[dup].groupby(["region", "period"], sort=False):
-        first, *rest = group["_row"].tolist()
-        for r in rest:
-            same = np.array_equal(values[first], values[r], equal_nan=True)
-            region, period = keys["region"].iloc[r], keys["period"].iloc[r]
+    at = np.flatnonzero(dup)
+    repeated = pd.DataFrame({"key": key_codes[at], "pos": at, "row": rows[at]}).sort_values("row", kind="stable")
+    for _, group in repeated.groupby("key", sort=False):
+        (first, first_row), *rest = zip(group["pos"], group["row"], strict=True)
+        for pos, row in rest:
+            same = np.array_equal(values[first], values[pos], equal_nan=True)
+            region, period = keys["region"].iloc[pos], keys["period"].iloc[pos]
             if same:
                 log.add("duplicate", "warning", f"{show(region)} {show(period)} appears again with the same values "
-                        f"(also {row_number(df, first)})", where=_at(df, r), region=region, period=period,
+                        f"(also {row_number(df, first_row)})", where=_at(df, row), region=region, period=period,
                         treatment="repeat dropped")
-                warn(f"{_at(df, r)}: {show(region)} {show(period)} repeats {row_number(df, first)} with the same "
-                     "values; the repeat is dropped", DataQualityWarning)
+                warn(f"{_at(df, row)}: {show(region)} {show(period)} repeats {row_number(df, first_row)} with the "
+                     "same values; the repeat is dropped", DataQualityWarning)
             else:
-                log.error("duplicate", f"{show(region)} {show(period)} appears twice ({row_number(df, first)} and "
-                          f"{row_number(df, r)}) with different values; keep one", where=_at(df, r),
+                log.error("duplicate", f"{show(region)} {show(period)} appears twice ({row_number(df, first_row)} "
+                          f"and {row_number(df, row)}) with different values; keep one", where=_at(df, row),
                           region=region, period=period)
-            drop[r] = True
-    return keys[~drop].reset_index(drop=True), values[~drop], refused[~drop]
+            drop[pos] = True
+    keep = ~drop
+    return keys[keep].reset_index(drop=True), np.asfortranarray(values[keep]), refused[keep], rows[keep]
 
 
 def _long(df: pd.DataFrame, specs: list[ColumnSpec], ind_col: Any, val_col: Any, regions: pd.Series,
@@ -568,6 +595,8 @@ def _long(df: pd.DataFrame, specs: list[ColumnSpec], ind_col: Any, val_col: Any,
 
 def _check_cells(keys: pd.DataFrame, values: np.ndarray, refused: np.ndarray, specs: list[ColumnSpec], locate,
                  log: _Log, missing: str, source: str) -> None:
+    if values.size and np.isfinite(np.min(values)) and np.isfinite(np.max(values)):  # NaN and inf propagate
+        return
     inf = np.isinf(values)
     for r, k in np.argwhere(inf):
         where, fields = locate(int(r), int(k))
