@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import math
 import os
@@ -729,10 +730,6 @@ def check_excel_size(sheets: Mapping[str, pd.DataFrame]) -> None:
                             f"{EXCEL_MAX_ROWS:,} x {EXCEL_MAX_COLUMNS:,}: use the CSV files", where="Excel output")
 
 
-#: sheets up to this many rows get per-cell number formats (beyond, formatting would dominate the write)
-FORMAT_MAX_ROWS = 200_000
-
-
 def number_format(column: pd.Series) -> str | None:
     """Excel number format for a float column: thousands and 2 decimals, or 4 decimals for small values.
 
@@ -749,9 +746,43 @@ def number_format(column: pd.Series) -> str | None:
     return "0.0000" if len(finite) and finite.abs().max() < 10 else "#,##0.00"
 
 
+def _cell(value: Any) -> Any:
+    """A cell value as XlsxWriter writes it: Python scalars, None for an empty cell."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and math.isinf(value):
+        return "infinity" if value > 0 else "-infinity"
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.isoformat(sep=" ")
+    if isinstance(value, bool | int | float | str | dt.datetime | dt.date):
+        return value
+    return str(value)
+
+
+def _write_column(ws: Any, k: int, column: pd.Series, fmt: Any, fill_format: Callable[[str], Any] | None) -> None:
+    """Column ``k`` below the header: numbers straight from a float array, other cells one by one;
+    empty cells are not written. ``fill_format(value)`` gives a cell its colour, or None."""
+    if fill_format is None and pd.api.types.is_float_dtype(column):
+        values = column.to_numpy(dtype=float)
+        for row in np.flatnonzero(np.isfinite(values)).tolist():
+            ws.write_number(row + 1, k, values[row], fmt)
+        for row in np.flatnonzero(np.isinf(values)).tolist():
+            ws.write_string(row + 1, k, _cell(values[row]), fmt)
+        return
+    for row, value in enumerate(column.tolist(), start=1):
+        value = _cell(value)
+        if value is not None:
+            ws.write(row, k, value, (fill_format and fill_format(str(value))) or fmt)
+
+
 def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
                 fills: Mapping[str, Mapping[str, str]] | None = None) -> Path:
-    """Write sheets formatted for people: bold frozen header, fitted widths, coloured cells.
+    """Write sheets formatted for people: bold frozen header, autofilter, fitted widths, number
+    formats, coloured cells (XlsxWriter: every cell is written once, with its format).
 
     Parameters
     ----------
@@ -759,36 +790,48 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
         Sheet name -> frame.
     fills
         Column name -> {cell value -> hex colour}; matching cells are filled (grade colours).
+
+    Examples
+    --------
+    >>> import tempfile, openpyxl
+    >>> path = Path(tempfile.mkdtemp()) / "grades.xlsx"
+    >>> _ = write_excel({"scores": pd.DataFrame({"region": ["A"], "grade": ["safe"], "score": [81.5]})}, path,
+    ...                 fills={"grade": {"safe": "#2e7d32"}})
+    >>> ws = openpyxl.load_workbook(path)["scores"]
+    >>> ws["C2"].number_format, ws["B2"].fill.start_color.rgb, ws.freeze_panes, ws.auto_filter.ref
+    ('#,##0.00', 'FF2E7D32', 'A2', 'A1:C2')
     """
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
     check_excel_size(sheets)
 
     def write(tmp: Path) -> None:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                              "default_date_format": "yyyy-mm-dd"})
+        formats: dict[tuple[str | None, str | None], Any] = {}
+
+        def style(num: str | None, fill: str | None = None) -> Any:
+            if (num, fill) not in formats:
+                spec = {"num_format": num} if num else {}
+                formats[num, fill] = book.add_format({**spec, "bg_color": fill, "pattern": 1} if fill else spec)
+            return formats[num, fill]
+
+        bold = book.add_format({"bold": True})
+        try:
             for name, frame in sheets.items():
                 df = neutralise_formulas(frame)
-                df.to_excel(xw, sheet_name=name[:31], index=False)
-                ws = xw.sheets[name[:31]]
-                ws.freeze_panes = "A2"
+                ws = book.add_worksheet(name[:31])
+                ws.write_row(0, 0, [str(c) for c in df.columns], bold)
+                ws.freeze_panes(1, 0)
                 if len(df.columns):
-                    ws.auto_filter.ref = ws.dimensions
-                for cell in ws[1]:
-                    cell.font = Font(bold=True)
-                for k, col in enumerate(df.columns, start=1):
-                    fmt = number_format(df[col])
-                    if fmt and len(df) <= FORMAT_MAX_ROWS:
-                        for (cell,) in ws.iter_rows(min_row=2, min_col=k, max_col=k):
-                            cell.number_format = fmt
-                    shown = [len(str(col))] + [len(f"{v:,.4f}" if fmt else str(v)) for v in df[col].head(200)]
-                    ws.column_dimensions[get_column_letter(k)].width = min(max(max(shown) + 2, 8), 60)
+                    ws.autofilter(0, 0, len(df), len(df.columns) - 1)
+                for k, col in enumerate(df.columns):
+                    num = number_format(df[col])
                     colours = (fills or {}).get(str(col))
-                    if not colours:
-                        continue
-                    for row, value in enumerate(df[col], start=2):
-                        hexcol = colours.get(str(value))
-                        if hexcol:
-                            ws.cell(row=row, column=k).fill = PatternFill(
-                                "solid", start_color=hexcol.lstrip("#"))
+                    fill_format = (lambda v, c=colours, n=num: c.get(v) and style(n, c[v])) if colours else None
+                    _write_column(ws, k, df[col], style(num), fill_format)
+                    shown = [len(str(col))] + [len(f"{v:,.4f}" if num else str(v)) for v in df[col].head(200)]
+                    ws.set_column(k, k, min(max(max(shown) + 2, 8), 60))
+        finally:
+            book.close()
     return atomic_write(path, write)
