@@ -139,6 +139,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _is_numpy_number(column: pd.Series) -> bool:
+    return isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf"
+
+
 def _to_json(df: pd.DataFrame) -> str:
     """A table as JSON ``{"columns", "data"}`` with every float kept exactly (Python's repr round-trips)."""
     def cell(v: Any) -> Any:
@@ -148,7 +152,9 @@ def _to_json(df: pd.DataFrame) -> str:
             return str(v)
         return None if v is pd.NA or v is pd.NaT else v
 
-    rows = [[cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
+    columns = [df[c].to_numpy().tolist() if _is_numpy_number(df[c]) else [cell(v) for v in df[c]]
+               for c in df.columns]  # numpy's tolist gives Python scalars column by column
+    rows = [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in range(len(df))]
     dates = [str(c) for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
     return json.dumps({"columns": [str(c) for c in df.columns], "data": rows, "dates": dates},
                       ensure_ascii=False, default=str)
