@@ -157,3 +157,26 @@ def test_data_quality_lists_every_problem_at_once(tmp_path):
 def test_missing_key_column_message_lists_what_it_looks_for():
     with pytest.raises(DataError, match=r"missing column\(s\) 'period' \(a period column such as period, 期间"):
         build_panel(frame(地区=["A"], nim=[1.0]), ["nim"])
+
+
+def test_findings_name_rows_top_to_bottom_whatever_order_the_panel_sorts_them_into():
+    """The panel is sorted by region and period; its findings still follow the file."""
+    df = pd.DataFrame({"region": ["B", "A", "B", "A"], "period": [2022, 2022, 2021, 2021],
+                       "npl": [1.0, 2.0, np.nan, 1.5], "car": [np.nan, 12.0, 11.0, 10.0]})
+    df.attrs["source"] = "panel.csv"
+    with pytest.raises(DataError, match=r"^panel.csv row 1 of the table, column car: no value for indicator 'car'"):
+        build_panel(df, ["npl", "car"])
+    with pytest.warns(DataQualityWarning, match="B 2022 car; B 2021 npl"):
+        found = build_panel(df, ["npl", "car"], missing="allow").quality
+    assert found["where"].tolist() == ["panel.csv row 1 of the table, column car",
+                                       "panel.csv row 3 of the table, column npl"]
+    assert data_quality(df, ["npl", "car"], missing="error")["where"].tolist() == found["where"].tolist()
+
+
+def test_long_and_wide_panels_are_column_major_in_key_order():
+    wide = pd.DataFrame({"region": ["B", "A"], "period": [2021, 2021], "x": [1.0, 2.0], "y": [3.0, 4.0]})
+    long = wide.melt(id_vars=["region", "period"], var_name="indicator", value_name="value")
+    for df in (wide, long, long.sort_values(["region", "period"])):
+        panel = build_panel(df, ["x", "y"])
+        assert panel.values.flags.f_contiguous
+        assert panel.keys["region"].tolist() == ["A", "B"] and panel.values.tolist() == [[2.0, 4.0], [1.0, 3.0]]

@@ -91,3 +91,10 @@ def test_labels_sort_in_time_order(a, b):
         la, lb = parse_periods([spell(a), spell(b)], frequency=freq).labels
         assert (la < lb) == (to_pandas(la, freq) < to_pandas(lb, freq))
         assert to_pandas(la, freq).start_time.date() <= a <= to_pandas(la, freq).end_time.date()
+
+
+def test_parsed_columns_compare_by_their_labels_and_keep_time_order():
+    a = parse_periods(["2021年一季度", "2020Q4", "2021Q1"])
+    assert a == parse_periods(["2021Q1", "2020年四季度", "2021-Q1"])
+    assert a != parse_periods(["2020Q4", "2021Q1", "2021Q1"])
+    assert a.distinct == ("2020Q4", "2021Q1") and a.codes.tolist() == [1, 0, 1]

@@ -272,3 +272,11 @@ def test_four_processes_record_at_once_and_every_run_is_kept(store_location, tmp
     assert all(p.returncode == 0 for p in procs), [err[-500:] for _, err in outputs]
     labels = sorted(Store(store_location, read_only=True).runs()["label"])
     assert labels == sorted(f"process {k} run {j}" for k in range(4) for j in range(3))
+
+
+def test_tables_with_repeated_column_names_are_stored_as_given():
+    from finstab.store.database import _from_json, _to_json
+
+    df = pd.DataFrame([[1.0, "a", pd.Timestamp("2021-03-31")]], columns=["x", "x", "when"])
+    back = _from_json(_to_json(df))
+    assert back.columns.tolist() == ["x", "x", "when"] and back.iloc[0].tolist() == df.iloc[0].tolist()

@@ -183,7 +183,7 @@ def demo_command(out: Path = typer.Option(Path("out"), "--out", help="Output dir
     """Run every method on the embedded sample data and write DIR/report.html."""
     from finstab.report.demo import run_demo
 
-    path = run_demo(out, lang, console=console)
+    path = run_demo(out, lang, console=console, workers=1)
     console.print(f"[bold green]report written:[/] {path}")
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 from finstab.core.columns import canonical_unit, normalise
 from finstab.core.errors import DataError, FinstabError, InputError
 from finstab.core.periods import parse_token, show
+from finstab.core.warnings import DataQualityWarning, warn
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel"}
 OLD_FORMATS = {".xls": "Excel 97-2003 (.xls)", ".et": "WPS (.et)", ".ods": "OpenDocument (.ods)"}
@@ -746,14 +747,18 @@ def number_format(column: pd.Series) -> str | None:
     return "0.0000" if len(finite) and finite.abs().max() < 10 else "#,##0.00"
 
 
+EXCEL_MAX_TEXT = 32_767  # characters in one cell
+_SHEET_FORBIDDEN = set("[]:*?/\\")
+
+
 def _cell(value: Any) -> Any:
     """A cell value as XlsxWriter writes it: Python scalars, None for an empty cell."""
     if isinstance(value, np.generic):
         value = value.item()
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):  # NaN, NaT, pd.NA
         return None
     if isinstance(value, float) and math.isinf(value):
-        return "infinity" if value > 0 else "-infinity"
+        return "inf" if value > 0 else "-inf"  # as the CSV files have them
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
@@ -763,26 +768,53 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def _write_column(ws: Any, k: int, column: pd.Series, fmt: Any, fill_format: Callable[[str], Any] | None) -> None:
-    """Column ``k`` below the header: numbers straight from a float array, other cells one by one;
-    empty cells are not written. ``fill_format(value)`` gives a cell its colour, or None."""
-    if fill_format is None and pd.api.types.is_float_dtype(column):
+def _date_format(value: Any) -> str | None:
+    """Excel's display of a date cell (a bare serial number otherwise)."""
+    if isinstance(value, dt.datetime):
+        return "yyyy-mm-dd" if value.time() == dt.time() else "yyyy-mm-dd hh:mm:ss"
+    return "yyyy-mm-dd" if isinstance(value, dt.date) else None
+
+
+def _sheet_names(names: Sequence[str]) -> list[str]:
+    """Names as Excel takes them (31 characters), refused where Excel would refuse them or two collide."""
+    out: list[str] = []
+    for name in names:
+        short = str(name)[:31]
+        bad = sorted(_SHEET_FORBIDDEN & set(short))
+        if not short or short.startswith("'") or short.endswith("'") or bad:
+            why = f"contains {' '.join(bad)}" if bad else "is empty or starts or ends with '"
+            raise DataError(f"sheet name '{name}' {why}; Excel refuses it", where="Excel output")
+        same = [n for n, o in zip(names, out, strict=False) if o.casefold() == short.casefold()]
+        if same:
+            raise DataError(f"sheet names '{same[0]}' and '{name}' are the same to Excel (first 31 characters, any "
+                            "case)", where="Excel output")
+        out.append(short)
+    return out
+
+
+def _write_column(ws: Any, k: int, column: pd.Series, cell_format: Callable[[Any], Any], numbers: Any) -> None:
+    """Column ``k`` below the header; empty cells are not written. A float column without fills is
+    written straight from its array with the format ``numbers``; other cells get ``cell_format(value)``."""
+    if numbers is not None:
         values = column.to_numpy(dtype=float)
         for row in np.flatnonzero(np.isfinite(values)).tolist():
-            ws.write_number(row + 1, k, values[row], fmt)
+            ws.write_number(row + 1, k, values[row], numbers)
         for row in np.flatnonzero(np.isinf(values)).tolist():
-            ws.write_string(row + 1, k, _cell(values[row]), fmt)
+            ws.write_string(row + 1, k, _cell(values[row]), numbers)
         return
     for row, value in enumerate(column.tolist(), start=1):
         value = _cell(value)
-        if value is not None:
-            ws.write(row, k, value, (fill_format and fill_format(str(value))) or fmt)
+        if value is None:
+            continue
+        if ws.write(row, k, value, cell_format(value)) == -2:  # XlsxWriter cut a string at Excel's limit
+            warn(f"Excel output, sheet {ws.name} row {row + 1}, column {column.name}: text of {len(value):,} "
+                 f"characters cut to {EXCEL_MAX_TEXT:,}, Excel's limit; the CSV file has it whole", DataQualityWarning)
 
 
 def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
                 fills: Mapping[str, Mapping[str, str]] | None = None) -> Path:
     """Write sheets formatted for people: bold frozen header, autofilter, fitted widths, number
-    formats, coloured cells (XlsxWriter: every cell is written once, with its format).
+    and date formats, coloured cells (XlsxWriter: every cell is written once, with its format).
 
     Parameters
     ----------
@@ -790,6 +822,11 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
         Sheet name -> frame.
     fills
         Column name -> {cell value -> hex colour}; matching cells are filled (grade colours).
+
+    Raises
+    ------
+    DataError
+        A sheet that Excel cannot hold, or a sheet name it refuses; nothing is written.
 
     Examples
     --------
@@ -804,10 +841,10 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
     import xlsxwriter
 
     check_excel_size(sheets)
+    names = _sheet_names(list(sheets))
 
     def write(tmp: Path) -> None:
-        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                              "default_date_format": "yyyy-mm-dd"})
+        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
         formats: dict[tuple[str | None, str | None], Any] = {}
 
         def style(num: str | None, fill: str | None = None) -> Any:
@@ -818,19 +855,23 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path,
 
         bold = book.add_format({"bold": True})
         try:
-            for name, frame in sheets.items():
+            for name, frame in zip(names, sheets.values(), strict=True):
                 df = neutralise_formulas(frame)
-                ws = book.add_worksheet(name[:31])
-                ws.write_row(0, 0, [str(c) for c in df.columns], bold)
+                ws = book.add_worksheet(name)
+                ws.write_row(0, 0, [_cell(c) for c in df.columns], bold)
                 ws.freeze_panes(1, 0)
                 if len(df.columns):
                     ws.autofilter(0, 0, len(df), len(df.columns) - 1)
                 for k, col in enumerate(df.columns):
-                    num = number_format(df[col])
-                    colours = (fills or {}).get(str(col))
-                    fill_format = (lambda v, c=colours, n=num: c.get(v) and style(n, c[v])) if colours else None
-                    _write_column(ws, k, df[col], style(num), fill_format)
-                    shown = [len(str(col))] + [len(f"{v:,.4f}" if num else str(v)) for v in df[col].head(200)]
+                    column = df.iloc[:, k]
+                    num = number_format(column)
+                    colours = (fills or {}).get(str(col)) or {}
+
+                    def cell_format(value: Any, num: str | None = num, colours: Mapping[str, str] = colours) -> Any:
+                        return style(_date_format(value) or num, colours.get(str(value)))
+
+                    _write_column(ws, k, column, cell_format, style(num) if num and not colours else None)
+                    shown = [len(str(col))] + [len(f"{v:,.4f}" if num else str(v)) for v in column.head(200)]
                     ws.set_column(k, k, min(max(max(shown) + 2, 8), 60))
         finally:
             book.close()

@@ -72,7 +72,7 @@ class Token:
     date: dt.date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Periods:
     """Canonical labels of a column of periods and the panel's frequency.
 
@@ -83,6 +83,12 @@ class Periods:
     codes: np.ndarray
     distinct: tuple[int | str, ...]
     frequency: str
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Periods) and (self.frequency, self.distinct) == (other.frequency, other.distinct) \
+            and np.array_equal(self.codes, other.codes)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable codes
 
     @property
     def labels(self) -> list[int | str]:

@@ -332,7 +332,18 @@ def _check_units(spec: ColumnSpec, item: Any, column: Any, file_unit: str | None
         warn(f"{where}: {detail}", DataQualityWarning)
 
 
-def _check_range(spec: ColumnSpec, item: Any, values: np.ndarray, locate, log: _Log) -> None:
+def _in_file_order(cells: np.ndarray, file_rows: np.ndarray | None) -> np.ndarray:
+    """Row positions (or (row, column) pairs) ordered by the rows of the file they came from:
+    findings are reported top to bottom, whatever order the panel's rows are in."""
+    if file_rows is None or len(cells) < 2:
+        return cells
+    if cells.ndim == 1:
+        return cells[np.argsort(file_rows[cells], kind="stable")]
+    return cells[np.lexsort((cells[:, 1], file_rows[cells[:, 0]]))]
+
+
+def _check_range(spec: ColumnSpec, item: Any, values: np.ndarray, locate, log: _Log,
+                 file_rows: np.ndarray | None = None) -> None:
     scale = _scale(item)
     if scale is None:
         return
@@ -341,7 +352,7 @@ def _check_range(spec: ColumnSpec, item: Any, values: np.ndarray, locate, log: _
     if values.size and np.fmin.reduce(values) >= lo and np.fmax.reduce(values) <= hi:  # NaN-blind; one pass each
         return
     far = np.isfinite(values) & ((values < lo) | (values > hi))
-    for r in np.flatnonzero(far):
+    for r in _in_file_order(np.flatnonzero(far), file_rows):
         v = float(values[r])
         where, fields = locate(int(r))
         if abs(v) > IMPLAUSIBLE * width + max(abs(scale[0]), abs(scale[1])):
@@ -396,12 +407,13 @@ def _build(df: pd.DataFrame, indicators: Sequence[Any], entity: str, period: str
     labels = periods.as_series(df.index)
     if is_long:
         keys, values, refused, locate, header = _long(df, specs, ind_col, val_col, regions, labels, log)
+        file_rows = None  # rows in order of first appearance already
     else:
         order = np.lexsort((periods.codes, region_ranks))  # by region, then period; stable
         key_codes = region_ranks[order].astype(np.int64) * len(periods.distinct) + periods.codes[order]
-        keys, values, refused, locate, header = _wide(df, specs, [*keys_taken, src_col], regions, labels, order,
-                                                      key_codes, log)
-    _check_cells(keys, values, refused, specs, locate, log, missing, source)
+        keys, values, refused, locate, header, file_rows = _wide(df, specs, [*keys_taken, src_col], regions, labels,
+                                                                 order, key_codes, log)
+    _check_cells(keys, values, refused, specs, locate, log, missing, source, file_rows)
     unit_col = next(iter(c for c in others if is_named(c, UNIT_NAMES)), None) if is_long else None
     for k, spec in enumerate(specs):
         if header[k] is None:
@@ -413,7 +425,7 @@ def _build(df: pd.DataFrame, indicators: Sequence[Any], entity: str, period: str
             unit = df.attrs.get("units", {}).get(header[k]) or header.units.get(spec.id)
             column = header[k]
         _check_units(spec, items[k], column, unit, values[:, k], source, log)
-        _check_range(spec, items[k], values[:, k], lambda r, k=k: locate(r, k), log)
+        _check_range(spec, items[k], values[:, k], lambda r, k=k: locate(r, k), log, file_rows)
     if is_long:
         order = keys.sort_values(["region", "period"], kind="stable").index
         if not order.is_monotonic_increasing:
@@ -490,7 +502,7 @@ def _wide(df: pd.DataFrame, specs: list[ColumnSpec], taken: list[Any], regions: 
         return _at(df, int(rows[r]), col), {"region": keys["region"].iloc[r], "period": keys["period"].iloc[r],
                                            "column": col or ""}
 
-    return keys, values, refused, locate, header
+    return keys, values, refused, locate, header, rows
 
 
 def _drop_duplicate_rows(df: pd.DataFrame, keys: pd.DataFrame, values: np.ndarray, refused: np.ndarray,
@@ -545,7 +557,7 @@ def _long(df: pd.DataFrame, specs: list[ColumnSpec], ind_col: Any, val_col: Any,
     key_codes, key_uniques = pd.factorize(pd.MultiIndex.from_frame(key_frame))
     n_keys, n_ind = len(key_uniques), len(specs)
     keep = np.flatnonzero(ind >= 0)
-    values = np.full((n_keys, n_ind), np.nan)
+    values = np.full((n_keys, n_ind), np.nan, order="F")
     cell_row = np.full((n_keys, n_ind), -1, dtype=np.int64)
     numbers = np.full(len(df), np.nan)
     failed = np.zeros(len(df), dtype=bool)
@@ -594,11 +606,11 @@ def _long(df: pd.DataFrame, specs: list[ColumnSpec], ind_col: Any, val_col: Any,
 
 
 def _check_cells(keys: pd.DataFrame, values: np.ndarray, refused: np.ndarray, specs: list[ColumnSpec], locate,
-                 log: _Log, missing: str, source: str) -> None:
+                 log: _Log, missing: str, source: str, file_rows: np.ndarray | None = None) -> None:
     if values.size and np.isfinite(np.min(values)) and np.isfinite(np.max(values)):  # NaN and inf propagate
         return
     inf = np.isinf(values)
-    for r, k in np.argwhere(inf):
+    for r, k in _in_file_order(np.argwhere(inf), file_rows):
         where, fields = locate(int(r), int(k))
         log.error("non_finite", f"{'infinite' if values[r, k] > 0 else 'minus infinite'} value for indicator "
                   f"'{specs[k].id}' ({specs[k].name_zh}) at {show(fields['region'])} {show(fields['period'])}: "
@@ -607,12 +619,12 @@ def _check_cells(keys: pd.DataFrame, values: np.ndarray, refused: np.ndarray, sp
         values[r, k] = np.nan
         refused[r, k] = True
     empty = np.isnan(values)
-    whole = np.flatnonzero(empty.all(axis=1) & ~refused.any(axis=1))
+    whole = _in_file_order(np.flatnonzero(empty.all(axis=1) & ~refused.any(axis=1)), file_rows)
     for r in whole:
         where, fields = locate(int(r))
         log.error("empty_row", f"{show(fields['region'])} {show(fields['period'])} has no value for any indicator; "
                   "fill it or remove the row", where=where, region=fields["region"], period=fields["period"])
-    cells = np.argwhere(empty & ~refused & ~empty.all(axis=1)[:, None])
+    cells = _in_file_order(np.argwhere(empty & ~refused & ~empty.all(axis=1)[:, None]), file_rows)
     if not cells.size:
         return
     if missing == "error":

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
@@ -14,20 +16,34 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def _warm() -> None:
-    """Load matplotlib and the CJK font in the worker while the caller computes its first result."""
-    from finstab.report.charts import setup_cjk_font
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-    setup_cjk_font()
+
+def _start_worker() -> None:
+    """In the worker: end with the caller (even one killed without shutting the pool down), leave
+    Ctrl-C to the caller, and load matplotlib and the CJK font while the caller computes."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=lambda: (parent.join(), os._exit(1)), daemon=True).start()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        from finstab.report.charts import setup_cjk_font
+
+        setup_cjk_font()
+    except Exception:  # a drawing call meets the same problem and reports it through its Future
+        pass
 
 
 class Background:
     """``background(fn, *args)`` runs ``fn(*args)`` in one worker process and returns a Future.
 
-    With one CPU (or ``workers=0``) calls run at once, in this process. The worker is started
-    with ``spawn`` (no state inherited from threads of this process); arguments and results travel
-    by pickle, so ``fn`` must be a module-level function. An exception in ``fn`` is raised again by
-    ``Future.result()``.
+    With ``workers=0`` (or one usable CPU) calls run at once, in this process. The worker is
+    started with ``spawn``, which imports the caller's main module again: a script that uses a
+    worker must keep its own work under ``if __name__ == "__main__":`` (the ``finstab`` command
+    does). Arguments and results travel by pickle, so ``fn`` must be a module-level function. An
+    exception in ``fn`` is raised again by ``Future.result()``.
 
     Examples
     --------
@@ -36,11 +52,10 @@ class Background:
     1024
     """
 
-    def __init__(self, workers: int | None = None) -> None:
-        if workers is None:
-            workers = 1 if (os.cpu_count() or 1) > 1 else 0
+    def __init__(self, workers: int = 1) -> None:
+        workers = min(workers, usable_cpus() - 1)
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_warm) if workers else None
+                                         initializer=_start_worker) if workers > 0 else None
 
     def __call__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
         if self._pool is not None:

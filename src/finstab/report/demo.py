@@ -37,8 +37,12 @@ STEPS = 7
 
 
 def run_demo(out_dir: str | Path, lang: str = "zh", console: Console | None = None,
-             store: Store | None = None) -> Path:
-    """Run every module on the samples; write results, the report and the run store."""
+             store: Store | None = None, workers: int = 0) -> Path:
+    """Run every module on the samples; write results, the report and the run store.
+
+    ``workers=1`` draws the report's sections in a second process while the methods run (see
+    :class:`~finstab.report.background.Background`: the calling script needs a ``__main__`` guard).
+    """
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console, disable=console is None) as progress:
         task = progress.add_task("demo", total=STEPS)
@@ -47,12 +51,12 @@ def run_demo(out_dir: str | Path, lang: str = "zh", console: Console | None = No
             progress.update(task, description=message, completed=min(progress.tasks[0].completed + 1, STEPS))
             progress.console.print(message)
 
-        return _demo(Path(out_dir), lang, say, store or Store(Path(out_dir) / STORE_NAME))
+        return _demo(Path(out_dir), lang, say, store or Store(Path(out_dir) / STORE_NAME), workers)
 
 
-def _demo(out: Path, lang: str, say, store: Store) -> Path:
+def _demo(out: Path, lang: str, say, store: Store, workers: int) -> Path:
     zh = lang == "zh"
-    with Background() as draw:  # sections are drawn in a second process while the next method runs
+    with Background(workers) as draw:  # sections are drawn in a second process while the next method runs
         say("monitor: Zibo preset on the sample panel")
         zibo = run_monitor("zibo", sample_path("zibo_sample.csv"))
         sections = [draw(monitor_section, zibo, lang)]

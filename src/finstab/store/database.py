@@ -152,10 +152,11 @@ def _to_json(df: pd.DataFrame) -> str:
             return str(v)
         return None if v is pd.NA or v is pd.NaT else v
 
-    columns = [df[c].to_numpy().tolist() if _is_numpy_number(df[c]) else [cell(v) for v in df[c]]
-               for c in df.columns]  # numpy's tolist gives Python scalars column by column
+    series = [df.iloc[:, j] for j in range(df.shape[1])]  # by position: names may repeat
+    columns = [s.to_numpy().tolist() if _is_numpy_number(s) else [cell(v) for v in s]
+               for s in series]  # numpy's tolist gives Python scalars column by column
     rows = [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in range(len(df))]
-    dates = [str(c) for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
+    dates = [str(s.name) for s in series if pd.api.types.is_datetime64_any_dtype(s)]
     return json.dumps({"columns": [str(c) for c in df.columns], "data": rows, "dates": dates},
                       ensure_ascii=False, default=str)
 
