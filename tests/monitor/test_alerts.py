@@ -29,6 +29,9 @@ def test_flags_follow_the_distance_to_grade_boundaries():
     assert alerts.loc["r1", "alert"] == "near" and alerts.loc["r1", "points_above_boundary"] == pytest.approx(0)
     assert alerts.loc["r2", "alert"] == "near" and alerts.loc["r4", "alert"] == "near"
     assert {"r3", "r5"}.isdisjoint(alerts.index)  # 5 and 15 points above the nearest boundary below
+    assert alerts.loc["r0", "points_above_boundary"] == pytest.approx(19.9)  # 59.9 is 19.9 above 40
+    low = evaluate([12.0]).alerts_frame()  # the lowest grade: no boundary below, no distance to show
+    assert low["alert"].tolist() == ["beyond"] and low["points_above_boundary"].isna().all()
 
 
 def test_configurable_distance_line_and_responses():

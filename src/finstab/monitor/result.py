@@ -191,6 +191,7 @@ class MonitorResult(Result):
         s = self.indicator_scores
         gap = s[..., None] - bounds  # points above each boundary
         above = np.where(gap >= 0, gap, np.inf).min(axis=-1)
+        above[np.isinf(above)] = np.nan  # in the lowest grade: no boundary below the score
         beyond = s < rules.warning_line
         near = ~beyond & (above < rules.near_points)
         obs, ind = np.nonzero(beyond | near)
