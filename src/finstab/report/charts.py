@@ -179,13 +179,19 @@ def tile_map(cells: pd.DataFrame, value: str, label: str, title: str, fmt: str =
     setup_cjk_font()
     fig, ax = plt.subplots(figsize=(7.5, 6.2))
     vals = cells[value].to_numpy(dtype=float)
-    cmap = plt.get_cmap("YlOrRd", 3) if categorical else plt.get_cmap("YlOrRd")
     lo, hi = np.nanmin(vals), np.nanmax(vals)
-    norm = matplotlib.colors.Normalize(lo, hi if hi > lo else lo + 1)
+    shade = matplotlib.colors.Normalize(lo, hi if hi > lo else lo + 1)  # 0 (lightest) ... 1 (darkest)
+    ticks = None
+    if categorical:  # one colour per whole-number category (tiers 1, 2, 3), labelled on the bar
+        ticks = np.arange(lo, hi + 1)
+        cmap = plt.get_cmap("YlOrRd", len(ticks))
+        norm = matplotlib.colors.BoundaryNorm(np.r_[ticks - 0.5, ticks[-1] + 0.5], cmap.N)
+    else:
+        cmap, norm = plt.get_cmap("YlOrRd"), shade
     for _, c in cells.iterrows():
         colour = cmap(norm(c[value]))
         ax.add_patch(plt.Rectangle((c["col"], -c["row"]), 0.95, 0.95, color=colour))
-        dark = norm(c[value]) > 0.6
+        dark = shade(c[value]) > 0.6
         ax.text(c["col"] + 0.47, -c["row"] + 0.6, c["name"], ha="center", va="center", fontsize=9,
                 color="white" if dark else "black")
         ax.text(c["col"] + 0.47, -c["row"] + 0.28, fmt.format(c[value]), ha="center", va="center",
@@ -195,7 +201,7 @@ def tile_map(cells: pd.DataFrame, value: str, label: str, title: str, fmt: str =
     ax.set_aspect("equal")
     ax.axis("off")
     sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-    fig.colorbar(sm, ax=ax, shrink=0.6, label=label)
+    fig.colorbar(sm, ax=ax, shrink=0.6, label=label, ticks=ticks)
     ax.set_title(title)
     return figure_to_data_uri(fig)
 

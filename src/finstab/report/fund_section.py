@@ -50,7 +50,8 @@ def fund_section(result: FundSizing, year: int, lang: str = "zh") -> Section:
     provs = province_names(lang)
     listing = tiers.assign(province=tiers["province"].map(provs).fillna(tiers["province"]))
     listing = listing.groupby(["sector", "tier"])["province"].apply(lambda s: "、".join(s) if zh else ", ".join(s))
-    sec.table(result.display(listing.unstack("tier").rename(columns=lambda t: f"tier {t}").reset_index()))
+    listing = listing.unstack("tier").rename(columns=lambda t: f"第{t}梯队" if zh else f"tier {t}")
+    sec.table(result.display(listing.reset_index()))
     if result.monte_carlo is not None:
         mc = result.monte_carlo
         sec.text("蒙特卡洛: 整体与部门基金及分散化收益" if lang == "zh"

@@ -39,8 +39,11 @@ class Section:
     def table(self, df: pd.DataFrame, digits: int = 2, colours: dict[str, str] | None = None) -> None:
         """An escaped HTML table; cells whose text is a key of ``colours`` get that background."""
         floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+        text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
         styler = df.style.hide(axis="index").format(na_rep="", escape="html")
         styler = styler.format(precision=digits, na_rep="", thousands=",", subset=floats)
+        if text:  # numbers line up on the right, words read from the left
+            styler = styler.set_properties(subset=text, **{"text-align": "left"})
         if colours:
             styler = styler.map(lambda v: f"background-color: {colours[v]}" if v in colours else "")
         self.blocks.append(Block("table", styler.to_html()))
