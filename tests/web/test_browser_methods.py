@@ -268,3 +268,18 @@ def test_custom_system_upload_and_run(session, server, tmp_path):
     detail = page.inner_text("#error-detail")
     assert detail.startswith("broken.yaml: invalid configuration") and "children" in detail
     assert not blocked, blocked
+
+
+def test_a_chinese_page_fetches_the_common_font_and_a_rare_character_the_whole_one(server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    fonts: list[str] = []
+    page.on("request", lambda r: fonts.append(r.url.rsplit("/", 1)[1]) if "/assets/cjk-font" in r.url else None)
+    page.goto(f"{server}/login")
+    page.evaluate("document.fonts.ready")
+    assert fonts == ["cjk-font.css", "cjk-font-common"]  # 1.9 MB instead of 16 MB for everyday Chinese
+    page.evaluate("""async () => {
+      const p = document.createElement("p"); p.id = "rare"; p.textContent = "冚"; document.body.append(p);
+      await document.fonts.load("16px finstab-cjk", "冚"); await document.fonts.ready; }""")
+    assert fonts[-1] == "cjk-font"  # a character outside GB 2312: the whole font, still no tofu
+    context.close()
