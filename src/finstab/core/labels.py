@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 LANGS = ("zh", "en")
@@ -83,20 +85,25 @@ COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def column_label(column: str, lang: str, *, bilingual: bool = False) -> str:
-    """The label of a canonical column; unknown columns are shown as they are.
+def column_label(column: str, lang: str, *, bilingual: bool = False,
+                 extra: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """The label of a canonical column (``extra`` first, then :data:`COLUMNS`); unknown columns
+    are shown as they are.
 
     Examples
     --------
     >>> column_label("region", "zh"), column_label("region", "en"), column_label("grade", "zh", bilingual=True)
     ('地区', 'region', '等级 grade')
+    >>> column_label("pcr", "zh", extra={"pcr": ("拨备覆盖率", "provision coverage ratio")})
+    '拨备覆盖率'
     """
-    zh_en = COLUMNS.get(column)
+    zh_en = (extra or {}).get(column) or COLUMNS.get(column)
     if zh_en is None:
         return column
     return f"{zh_en[0]} {zh_en[1]}" if bilingual else zh_en[LANGS.index(lang)]
 
 
-def display_frame(df: pd.DataFrame, lang: str, *, bilingual: bool = False) -> pd.DataFrame:
+def display_frame(df: pd.DataFrame, lang: str, *, bilingual: bool = False,
+                  extra: Mapping[str, tuple[str, str]] | None = None) -> pd.DataFrame:
     """A copy of ``df`` with display headers (the canonical frame is not changed)."""
-    return df.rename(columns={c: column_label(str(c), lang, bilingual=bilingual) for c in df.columns})
+    return df.rename(columns={c: column_label(str(c), lang, bilingual=bilingual, extra=extra) for c in df.columns})

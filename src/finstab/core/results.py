@@ -17,7 +17,7 @@ import pandas as pd
 
 from finstab.core.errors import FinstabError
 from finstab.core.io import check_excel_size, write_csv, write_excel, write_folder, write_text
-from finstab.core.labels import LANGS, display_frame
+from finstab.core.labels import LANGS, column_label, display_frame
 from finstab.core.provenance import Provenance
 from finstab.core.validate import check_option
 
@@ -101,9 +101,18 @@ class Result:
         """Canonical values -> display values in ``self.lang`` (names for ids, grade names); headers unchanged."""
         return df
 
+    def column_labels(self) -> Mapping[str, tuple[str, str]]:
+        """(Chinese, English) labels of columns named by this result's configuration (such as a
+        system's ratios), used before the shared ones."""
+        return {}
+
+    def column_label(self, column: str, *, bilingual: bool = False) -> str:
+        """A column's header as people read it."""
+        return column_label(column, self.lang, bilingual=bilingual, extra=self.column_labels())
+
     def display(self, df: pd.DataFrame, *, bilingual: bool = False) -> pd.DataFrame:
         """A canonical table as people read it: labelled values and translated headers."""
-        return display_frame(self.label(df), self.lang, bilingual=bilingual)
+        return display_frame(self.label(df), self.lang, bilingual=bilingual, extra=self.column_labels())
 
     def display_tables(self, *, bilingual: bool = False) -> dict[str, pd.DataFrame]:
         """Tables as people read them (zh and en headers side by side if ``bilingual``)."""

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finstab.core.labels import column_label
 from finstab.core.results import Result
 
 #: key columns a run page can be filtered by, in the order the filters are shown
@@ -98,7 +97,7 @@ def drill_filters(result: Result, chosen: dict[str, str]) -> list[Filter]:
             continue
         keys = sorted(values[col], key=_natural)[:MAX_OPTIONS]
         shown = _shown_values(result, col, [values[col][k] for k in keys])
-        out.append(Filter(col, column_label(col, result.lang), list(zip(keys, shown, strict=True)),
+        out.append(Filter(col, result.column_label(col), list(zip(keys, shown, strict=True)),
                           chosen.get(col, "")))
     return out
 
@@ -145,8 +144,8 @@ def full_tables(result: Result, chosen: dict[str, str]) -> list[FullTable]:
         colours = _column_colours(result, table.head(0), shown, fills)
         out.append(FullTable(name, table_title(name, result.lang), len(table), total,
                              render_table(shown, f"table-{name}", colours),
-                             [column_label(c, result.lang) for c in used],
-                             [column_label(c, result.lang) for c in chosen if c not in table.columns]))
+                             [result.column_label(c) for c in used],
+                             [result.column_label(c) for c in chosen if c not in table.columns]))
     return out
 
 
