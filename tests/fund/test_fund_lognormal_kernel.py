@@ -154,7 +154,7 @@ def test_log_moments_along_the_last_axis_by_default_and_any_axis():
 
 
 def test_log_moments_need_three_positive_observations():
-    mu, sigma = log_moments([1.0, 2.0, 3.0])  # three observations, two changes: enough
+    _, sigma = log_moments([1.0, 2.0, 3.0])  # three observations, two changes: enough
     assert sigma == pytest.approx(np.std(np.log([2.0, 1.5]), ddof=1))
     with pytest.raises(InputError) as exc:
         log_moments([1.0, 2.0])
