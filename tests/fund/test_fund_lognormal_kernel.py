@@ -162,6 +162,9 @@ def test_log_moments_need_three_positive_observations():
     with pytest.raises(InputError) as exc:
         log_moments([1.0, 2.0, 0.0, 4.0])
     assert message(exc) == "values: index 2 has value 0; expected > 0"
+    with pytest.raises(InputError) as exc:
+        log_moments([1.0, np.nan, 2.0, 4.0])
+    assert message(exc) == "values: non-finite value at index (1,)"
 
 
 # ---------------------------------------------------------------- Jarque-Bera

@@ -88,7 +88,8 @@ def tiers(values: Any, n: int = 3, method: str = "quantile") -> np.ndarray:
         import jenkspy
 
         breaks = np.asarray(jenkspy.jenks_breaks(x, n_classes=n))
-        return np.clip(np.searchsorted(breaks[1:-1], x, side="left") + 1, 1, n)
+        # n - 1 inner breaks: searchsorted gives 0..n-1, so the tier is 1..n without clipping
+        return np.searchsorted(breaks[1:-1], x, side="left") + 1
     raise InputError(f"unknown method {method!r}; expected 'quantile' or 'jenks'", where="method")
 
 
