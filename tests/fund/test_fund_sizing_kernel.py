@@ -417,3 +417,13 @@ def test_system_monte_carlo_groups_parts_of_the_year(cca):
                            corr, groups=groups, alpha=0.02, n_sims=2_000, seed=7)
     np.testing.assert_allclose(mc.var_fund, ref.var_fund, rtol=1e-9)
     np.testing.assert_allclose(mc.es_fund, ref.es_fund, rtol=1e-9)
+
+
+def test_system_monte_carlo_defaults(cca):
+    res = size_funds(cca)
+    mc = system_monte_carlo(res, cca, 2020)
+    assert (mc.n_sims, mc.seed, mc.alpha) == (100_000, 0, 0.05)
+    y = res.rows(2020).sort_values(["province", "sector"])
+    assert mc.sum_of_parts[0] == pytest.approx(y["fund"].sum(), rel=1e-12)
+    same = system_monte_carlo(res, cca, 2020, n_sims=100_000, seed=0, chunk=50_000)
+    np.testing.assert_array_equal(mc.var_fund, same.var_fund)

@@ -240,7 +240,7 @@ def system_monte_carlo(result: FundSizing, cca: pd.DataFrame, year: int, *, n_si
     """Correlated simulation of all (province, sector) parts in ``year``: whole system,
     sector totals and province totals against the sums of their stand-alone funds."""
     y = result.rows(year).sort_values(SERIES)
-    keys = list(zip(y["province"], y["sector"], strict=True))
+    keys = list(y[SERIES].itertuples(index=False, name=None))  # (province, sector) per part
     hist = cca[cca["year"] <= year].pivot_table(index="year", columns=SERIES, values="market_value")
     changes = np.log(hist[keys]).diff().dropna()
     with np.errstate(invalid="ignore", divide="ignore"):
