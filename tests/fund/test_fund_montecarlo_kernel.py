@@ -243,6 +243,11 @@ def test_result_table_and_summaries():
                              "diversification_benefit", "converged"]
     zh = res.summary().splitlines()
     assert zh[0] == "蒙特卡洛基金规模：1,000 个情景，alpha 0.05，种子 3"
+    # one row per group led by its name (no index), values to four decimals
+    odd = make_result(var_fund=np.array([10.123456, 4.0, 8.0]))
+    row = odd.with_lang("en").summary().splitlines()[2].split()
+    assert row[:4] == ["a", "110.0", "10.1235", "12.0"] and row[-1] == "True"
+    assert row[5] == f"{1 - 10.123456 / 12.5:.4f}"
 
 
 # ---------------------------------------------------------------- roots of correlation matrices

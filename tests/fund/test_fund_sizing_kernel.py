@@ -373,7 +373,15 @@ def test_summary_heads(sized):
     assert "金融部门" in sized.summary() and "financial" not in zh[1:4]
     en = sized.with_lang("en").at(2015).summary()
     assert en.splitlines()[0] == "Stability-fund sizing (alpha 0.01, tiers quantile), 2015"
-    assert "household" in en
+    # the allocation table: a header, one row per sector led by its name (no index), four decimals
+    lines = en.splitlines()
+    assert lines[1].split() == ["sector", "fund", "mean_fund", "mean_relative", "share"]
+    assert [line.split()[0] for line in lines[2:4]] == ["household", "financial"]
+    alloc = sized.sector_allocation(2015).set_index("sector")
+    for line in lines[2:4]:
+        cells = line.split()
+        assert cells[-1] == f"{alloc.loc[cells[0], 'share']:.4f}".rstrip("0")
+        assert all(len(c.partition(".")[2]) <= 4 for c in cells[1:])
 
 
 # ---------------------------------------------------------------- system Monte Carlo

@@ -72,7 +72,8 @@ def correlation_sqrt(corr: Any, *, rank_tol: float = 0.0) -> np.ndarray:
     """
     c = _check_corr(corr)
     vals, vecs = np.linalg.eigh(c)
-    keep = vals > rank_tol * max(float(vals.max()), 0.0) if rank_tol > 0 else np.ones(vals.size, dtype=bool)
+    # a unit diagonal makes the largest eigenvalue at least 1 (the trace is n), so no guard against <= 0
+    keep = vals > rank_tol * vals.max() if rank_tol > 0 else np.ones(vals.size, dtype=bool)
     return vecs[:, keep] * np.sqrt(np.clip(vals[keep], 0.0, None))
 
 

@@ -185,7 +185,7 @@ def province_names(lang: str) -> dict[str, str]:
     from finstab.configs import provinces
 
     p = provinces()
-    return dict(zip(p["code"], p["name_zh" if lang == "zh" else "name_en"], strict=True))
+    return p.set_index("code")["name_zh" if lang == "zh" else "name_en"].to_dict()
 
 
 def size_funds(cca: pd.DataFrame, *, alpha: float = 0.05, T: float = 1.0, tier_method: str = "quantile",
