@@ -394,3 +394,24 @@ def test_outputs_mark_unsolved_nonfinite_and_ill_conditioned():
     # huge leverage with tiny sigma_A: the residual cannot be verified in double precision
     tiny = dict(base, s=np.array([1e-9]), z=np.array([-30.0]), d1=np.array([-5.0]), n1=ndtr(np.array([-5.0])))
     assert merton._outputs_numpy(**tiny)[-1].tolist() == [merton.ILLCOND]
+
+
+def test_third_order_steps_save_evaluations(monkeypatch):
+    """The module documents about one evaluation of both equations per entity saved by Chebyshev's
+    third-order correction. On this sample plain Newton steps need 6.9 evaluations per entity
+    (start included); the corrected steps need 4.9."""
+    count = [0]
+    plain = merton._residual
+
+    def counted(z, *args):
+        count[0] += np.size(z)
+        return plain(z, *args)
+
+    monkeypatch.setattr(merton, "_residual", counted)
+    rng = np.random.default_rng(7)
+    n = 1_000
+    j = 10 ** rng.uniform(-1, 3, n)
+    res = merton_solve(j, rng.uniform(0.05, 1.5, n), j * 10 ** rng.uniform(-1, 2, n), rng.uniform(0.0, 0.08, n),
+                       rng.uniform(0.25, 5, n), engine="numpy")
+    assert res.converged.all() and res.residual.max() < 1e-13
+    assert count[0] / n < 5.0
