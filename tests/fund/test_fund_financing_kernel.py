@@ -184,6 +184,8 @@ def test_by_bucket_and_summary():
     assert table["levy"].tolist() == pytest.approx([one["levy"].iloc[:2].sum(), one["levy"].iloc[2:].sum()])
     assert plan.by_bucket(3)["levy"].tolist() == table["levy"].tolist()
     assert plan.by_bucket(4).empty
+    single = plan_levies(CONTRIB, 10.0, 1, 0.0, rules())  # one year only: the default year is the first
+    assert single.by_bucket()["banks"].tolist() == [2, 2]
     end = plan.reserve["closing"].iloc[-1]
     assert plan.summary() == (f"target 100.00 in 3 years at 5.00% yield: base rate {plan.base_rate:.6f}, yearly "
                               f"levies {plan.yearly_levy:,.2f}, closing reserve {end:,.2f}")
@@ -366,6 +368,8 @@ def test_loss_defaults_and_checks():
     losses = lognormal_system_losses(100.0, 10.0, 0.05, 2, 50)
     assert losses.shape == (50, 2)
     np.testing.assert_array_equal(losses, lognormal_system_losses(100.0, 10.0, 0.05, 2, 50, coverage=1.0, seed=0))
+    small = lognormal_system_losses(100.0, 0.5, 0.05, 1, 10)  # a fund below 1 is still a fund
+    assert small.shape == (10, 1) and small.max() > 0
     for bad in (0.0, 100.0, -1.0):
         with pytest.raises(InputError) as exc:
             lognormal_system_losses(100.0, bad, 0.05, 1, 10)
@@ -406,6 +410,10 @@ def test_assign_layers_by_rule_and_explicit_columns():
                                                                        "provincial"]
     no_dsib = FinancingRules(rates=rules().rates, layers=LayerRule(central={"types": ["city"]}))
     assert assign_layers(c, no_dsib).tolist() == ["provincial", "provincial", "central", "provincial"]
+    no_types = FinancingRules(rates=rules().rates, layers=LayerRule(central={"dsib": True}))
+    assert assign_layers(c, no_types).tolist() == ["central", "provincial", "provincial", "provincial"]
+    nobody = FinancingRules(rates=rules().rates, layers=LayerRule())
+    assert assign_layers(c, nobody).tolist() == ["provincial"] * 4
     ok = c.assign(layer=["central", None, np.nan, "provincial"])
     assert assign_layers(ok, rules()).tolist() == ["central", "central", "provincial", "provincial"]
     with pytest.raises(DataError) as exc:
