@@ -456,3 +456,11 @@ def test_financing_plan_tables_round_trip_and_summaries():
     assert back.layers is layers and back.contributors is CONTRIB
     assert back.warnings == ("w",) and back.provenance is prov
     assert isinstance(back.plan, LevyPlan)
+
+
+def test_a_small_shortfall_is_still_bridged_and_repaid():
+    plan = plan_levies(CONTRIB, 10.0, 1, 0.0, rules())
+    sim = simulate_reserve(plan, np.array([[10.5, 0.0, 0.0]]), relending_rate=0.0, repay_years=2)
+    assert sim.path["bridge"].tolist() == pytest.approx([0.5, 0.0, 0.0])
+    assert sim.path["repayment"].tolist() == pytest.approx([0.0, 0.25, 0.25])
+    assert sim.summary_stats["p_exhausted"] == 1.0 and sim.summary_stats["mean_final_debt"] == pytest.approx(0.0)
