@@ -58,7 +58,7 @@ def test_bucket_multipliers_with_inclusive_upper_bounds():
     rule = load_rules().rates
     risk = np.array([-0.01, -0.002, -0.0019, 0.0, 0.001, 0.002, 0.0021, 0.5])
     m, idx = rule.multipliers(risk, np.zeros(risk.size, dtype=bool))
-    assert idx.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert idx.tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and idx.dtype.kind == "i"
     assert m.tolist() == [0.8, 0.8, 1.0, 1.0, 1.5, 1.5, 2.0, 2.0]
     m, idx = rule.multipliers(risk[:2], np.array([True, False]))
     assert m.tolist() == [0.8 * 1.25, 0.8] and idx.tolist() == [0, 0]
@@ -67,7 +67,7 @@ def test_bucket_multipliers_with_inclusive_upper_bounds():
 def test_continuous_multipliers():
     rule = RateRule(kind="continuous", slope=2.0, scale=0.5, dsib_multiplier=3.0, floor=0.0, cap=1.0)
     m, idx = rule.multipliers(np.array([-1.0, 0.0, 0.25, 1.0]), np.array([False, False, True, False]))
-    assert m.tolist() == [1.0, 1.0, 2.0 * 3.0, 5.0] and idx.tolist() == [0, 0, 0, 0]
+    assert m.tolist() == [1.0, 1.0, 2.0 * 3.0, 5.0] and idx.tolist() == [0, 0, 0, 0] and idx.dtype.kind == "i"
     default = RateRule(kind="continuous")
     assert (default.slope, default.scale, default.floor, default.cap, default.dsib_multiplier) == (1.0, 1.0, 0.0,
                                                                                                   1.0, 1.0)
@@ -137,12 +137,13 @@ def test_base_rate_with_a_binding_floor_and_cap():
 
 
 def test_targets_at_the_floor_and_at_the_cap():
-    r = rules(floor=0.25, cap=1.0)
+    r = rules(buckets=buckets((0.0, 0.5), (None, 2.0)), floor=0.25, cap=1.0)
     contrib = pd.DataFrame({"id": ["a", "b", "c"], "base": [1.0, 2.0, 4.0], "in": [-1.0, -1.0, 1.0]})
     low = plan_levies(contrib, 1.75, 1, 0.0, r)  # everybody at the floor: 0.25 x 7
     assert low.base_rate == 0.0 and low.schedule["rate"].tolist() == [0.25, 0.25, 0.25]
     high = plan_levies(contrib, 7.0, 1, 0.0, r)  # everybody at the cap
-    assert high.base_rate == 1.0 and high.schedule["rate"].tolist() == [1.0, 1.0, 1.0]
+    # the base rate at which the lowest multiplier (0.5) reaches the cap
+    assert high.base_rate == 2.0 and high.schedule["rate"].tolist() == [1.0, 1.0, 1.0]
     with pytest.raises(InputError) as exc:
         plan_levies(contrib, 7.5, 1, 0.0, r)
     assert message(exc) == ("target: target needs yearly levies of 7.5, but floors and caps allow only 1.75 to 7; "
@@ -158,6 +159,7 @@ def test_targets_at_the_floor_and_at_the_cap():
 def test_schedule_repeats_every_year_and_reserve_path_by_hand():
     plan = plan_levies(CONTRIB, 100.0, 3, 0.05, rules())
     assert len(plan.schedule) == 12 and plan.schedule["year"].tolist() == [1] * 4 + [2] * 4 + [3] * 4
+    assert plan.schedule.index.tolist() == list(range(12))
     assert list(plan.schedule.columns) == ["id", "base", "dsib", "risk", "bucket", "multiplier", "rate", "levy",
                                            "year"]
     assert plan.schedule["risk"].tolist() == CONTRIB["in"].tolist() * 3
@@ -239,6 +241,12 @@ def test_contributor_checks():
         plan_levies(CONTRIB.assign(**{"in": [0.1, None, np.nan, 0.2]}), 10.0, 1, 0.0, rules())
     assert message(exc) == "contributors.in: contributor b has no in value"
     # numbers as ids and bases as text are fine; without a dsib column nobody is a D-SIB
+    with pytest.raises(DataError) as exc:
+        plan_levies(CONTRIB.assign(**{"in": [0.1, "oops", 0.0, 0.2]}), 10.0, 1, 0.0, rules())
+    assert message(exc) == "contributors row 2: column in: oops is not a number"
+    flags = plan_levies(CONTRIB.assign(dsib=[1, 0, 0, 0]), 10.0, 1, 0.0, rules()).schedule["dsib"]
+    assert flags.dtype == bool and flags.tolist() == [True, False, False, False]
+    assert plan_levies(CONTRIB, 0.5, 1, 0.0, rules()).yearly_levy == pytest.approx(0.5)  # below one unit is fine
     plain = pd.DataFrame({"id": [1, 2], "base": ["4", "4"], "in": [-1.0, 1.0]})
     plan = plan_levies(plain, 6.0, 1, 0.0, rules())
     one = plan.schedule
