@@ -415,3 +415,46 @@ def test_third_order_steps_save_evaluations(monkeypatch):
                        rng.uniform(0.25, 5, n), engine="numpy")
     assert res.converged.all() and res.residual.max() < 1e-13
     assert count[0] / n < 5.0
+
+
+def test_inner_solve_is_newton_not_bisection(monkeypatch):
+    """Safeguarded Newton on the call equation: at most 17 iterations on these cases, where
+    bisection of the bracket [ln(J/K'), ln(1 + J/K')] to rounding would take about 50."""
+    calls = [0]
+
+    def counted(x):
+        calls[0] += 1
+        return ndtr(x)
+
+    monkeypatch.setattr(merton, "ndtr", counted)
+    rel = np.array([1e-6, 0.01, 0.5, 3.0, 1e3, 2e-5])
+    h = np.array([0.05, 0.3, 1.0, 3.0, 7.0, 6.6])
+    for i in range(rel.size):
+        calls[0] = 0
+        z = merton._inner_z(rel[i:i + 1], h[i:i + 1])
+        assert calls[0] // 2 <= 20, (rel[i], h[i], calls[0] // 2)  # two normal cdfs per iteration
+        assert z[0] == pytest.approx(call_z(rel[i], h[i]), abs=1e-13 * (1 + abs(z[0])))
+
+
+def test_fallback_is_regula_falsi_not_bisection(monkeypatch):
+    """Illinois regula falsi on the volatility equation: at most 17 evaluations on these cases
+    (bisection to rounding would take about 50); 11 on average over a random dozen."""
+    sizes = []
+    plain = merton._outer_g
+
+    def counted(y, *args):
+        sizes.append(np.size(y))
+        return plain(y, *args)
+
+    monkeypatch.setattr(merton, "_outer_g", counted)
+    cases = [(0.3, 0.8, 1.0), (2.0, 0.5, 0.5), (1e-3, 1.5, 2.0), (1e-5, 3.0, 3.0),
+             (np.exp(0.05 * 6.36) / 64616.6, 2.6527, np.sqrt(6.36)), (5.0, 0.05, 1.0)]
+    for case in cases:
+        sizes.clear()
+        merton._fallback(*(np.array([v]) for v in case))
+        assert len(sizes) <= 20, (case, len(sizes))
+    rng = np.random.default_rng(5)
+    rel, sj, sqt = 10.0 ** rng.uniform(-5, 2, 12), rng.uniform(0.1, 3.0, 12), np.sqrt(rng.uniform(0.2, 9.0, 12))
+    sizes.clear()
+    merton._fallback(rel, sj, sqt)
+    assert sum(sizes) / 12 <= 12.0
