@@ -5,6 +5,8 @@ Merton equations, the Black-Scholes put and d1/d2 from the reported (A, sigma_A)
 Mills-ratio form of tiny puts (scipy erfcx), and the messages the module documents.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.optimize import brentq
@@ -458,3 +460,17 @@ def test_fallback_is_regula_falsi_not_bisection(monkeypatch):
     sizes.clear()
     merton._fallback(rel, sj, sqt)
     assert sum(sizes) / 12 <= 12.0
+
+
+def test_absurd_inputs_are_flagged_without_floating_point_warnings():
+    """Equity 1e-300 of its debt at a -500 % rate, or debt 1e-300 over a million years: the entities
+    are marked unconverged (a residual that cannot be met, an infinite spread), and the only
+    warning is finstab's ConvergenceWarning, not numpy's divide, overflow or invalid warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(ConvergenceWarning, match=r"2 of 2 entities not converged \(1 with relative residual "
+                                                     r">= 1e-08; 1 with a non-finite derived value\)"):
+            res = merton_solve([1e-300, 1e-100], [1e-6, 1.0], [1.0, 1e-300], [-5.0, 0.0], [1e-12, 1e6],
+                               engine="numpy")
+    assert res.converged.tolist() == [False, False]
+    assert res.credit_spread[1] == np.inf
