@@ -231,15 +231,15 @@ def test_implausible_market_inputs():
 
 def test_plausibility_skips_columns_the_table_does_not_have():
     conv = load_conventions()
-    check_plausible(pd.DataFrame({"year": [2010], "risk_free": [0.02]}), conv, "m")
-    check_plausible(pd.DataFrame({"year": [2010], "household_loan_term": [3.0]}), conv, "m")
+    check_plausible(pd.DataFrame({"year": [2010], "risk_free": [0.02]}), conv)
+    check_plausible(pd.DataFrame({"year": [2010], "household_loan_term": [3.0]}), conv)
     with pytest.raises(DataError) as exc:
-        check_plausible(pd.DataFrame({"year": [2010], "risk_free": ["7"]}), conv, "m")
+        check_plausible(pd.DataFrame({"year": [2010], "risk_free": ["7"]}), conv)
     assert str(exc.value) == ("data row 1 of the table: column risk_free, year 2010: 7; expected a continuously "
                               "compounded rate per year between -0.05 and 0.3 (0.03 = 3 %)")
     firms = SectorConventions(sectors=[SectorConvention(id="f", name_zh="f", name_en="f", equity=EquitySpec(
         field="e"), equity_vol="s", default_point={"d": 1.0}, fund_base="assets")])
-    check_plausible(pd.DataFrame({"year": [2010], "risk_free": [0.02], "household_loan_term": [-1.0]}), firms, "m")
+    check_plausible(pd.DataFrame({"year": [2010], "risk_free": [0.02], "household_loan_term": [-1.0]}), firms)
 
 
 def test_unconverged_rows_warn_once_naming_the_first_five():
@@ -261,3 +261,49 @@ def test_unconverged_rows_warn_once_naming_the_first_five():
     assert texts == ["CCA: 8 of 32 Merton balance sheets did not converge (relative residual >= 1e-08 or an "
                      "unreliable derived value): (AH, 2010, corporate), (AH, 2011, corporate), (BJ, 2010, corporate), "
                      "(BJ, 2011, corporate), (GD, 2010, corporate) and 3 more; column 'converged' is False for them"]
+
+
+def test_household_distance_to_default_over_a_longer_horizon(tmp_path):
+    path = tmp_path / "conv.yaml"
+    path.write_text("horizon: 2.5\nsectors:\n"
+                    "  - {id: household, name_zh: 家庭, name_en: households, method: discounted_debt, "
+                    "equity: {field: net_worth}, asset_vol: household_asset_vol, debt_discount: {book: "
+                    "total_liabilities, loan_rate: mortgage_rate, discount_rate: household_discount_rate, "
+                    "term: household_loan_term}, default_point: {total_liabilities: 1.0}, fund_base: liabilities}\n",
+                    encoding="utf-8")
+    bs = balance_sheets()
+    cca = compile_cca(bs[bs["sector"] == "household"], market(), load_conventions(path))
+    for _, row in cca.iterrows():
+        m = market().set_index("year").loc[row["year"]]
+        vol, asset = m["household_asset_vol"], row["asset_value"]
+        dd = (np.log(asset / row["default_point"]) + (m["risk_free"] - vol * vol / 2) * 2.5) / (vol * np.sqrt(2.5))
+        assert row["distance_to_default"] == pytest.approx(dd, rel=1e-13)
+
+
+def test_whole_number_inputs_give_float_columns():
+    bs = balance_sheets()
+    for c in ("market_cap", "current_liabilities", "noncurrent_liabilities"):
+        bs[c] = bs[c].round().astype(int)
+    cca = compile_cca(bs[bs["sector"] == "corporate"], market())
+    assert cca["equity"].dtype == float and cca["default_point"].dtype == float
+    assert cca["converged"].all()
+
+
+def test_duplicate_keys_are_refused_even_with_different_values():
+    bs = balance_sheets()
+    again = bs.iloc[[5]].assign(market_cap=1.0)
+    with pytest.raises(DataError) as exc:
+        compile_cca(pd.concat([bs, again]), market())
+    assert str(exc.value) == "balance sheets: duplicate row (GD, 2010, corporate)"
+
+
+def test_a_balance_sheet_column_wins_over_the_market_column_of_the_same_name():
+    """A provincial rate in the balance sheets overrides the national one; other shared columns
+    (a note) do not get in the way of the join on the year."""
+    bs = balance_sheets()
+    gov = bs[bs["sector"] == "government"].assign(risk_free=0.01, note="bs")
+    own = compile_cca(gov, market().assign(note="market"))
+    national = compile_cca(gov.drop(columns="risk_free"), market().assign(risk_free=0.01))
+    for name in ("asset_value", "asset_vol", "debt_value", "distance_to_default"):
+        np.testing.assert_array_equal(own[name], national[name])
+    assert len(own) == 4 and own["converged"].all()
