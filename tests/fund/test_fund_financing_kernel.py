@@ -232,7 +232,7 @@ def test_contributor_checks():
         plan_levies(CONTRIB.assign(id=["a", "b", "a", "c"]), 10.0, 1, 0.0, rules())
     assert message(exc) == "contributors: contributor 'a' listed twice"
     with pytest.raises(DataError) as exc:
-        plan_levies(CONTRIB.assign(base=[1.0, -1.0, 0.0, 1.0]), 10.0, 1, 0.0, rules())
+        plan_levies(CONTRIB.assign(base=[1.0, 0.0, -1.0, 1.0]), 10.0, 1, 0.0, rules())
     assert message(exc) == "contributors.base: contributor 'b' has no positive assessment base"
     with pytest.raises(DataError) as exc:
         plan_levies(CONTRIB.assign(base=["1", "x", "2", "3"]), 10.0, 1, 0.0, rules())
@@ -472,3 +472,24 @@ def test_a_small_shortfall_is_still_bridged_and_repaid():
     assert sim.path["bridge"].tolist() == pytest.approx([0.5, 0.0, 0.0])
     assert sim.path["repayment"].tolist() == pytest.approx([0.0, 0.25, 0.25])
     assert sim.summary_stats["p_exhausted"] == 1.0 and sim.summary_stats["mean_final_debt"] == pytest.approx(0.0)
+
+
+def test_default_yield_and_rules_from_a_file(tmp_path):
+    plan = plan_levies(CONTRIB, 50.0, 2, rules=rules())
+    assert plan.bond_yield == 0.025
+    assert plan.yearly_levy == pytest.approx(50.0 / (1.025**2 + 1.025), rel=1e-12)
+    path = tmp_path / "rules.yaml"
+    path.write_text("rates:\n  kind: continuous\n  slope: 3.0\n  scale: 0.5\n  cap: 0.5\n"
+                    "layers:\n  central_share_by_sector: {financial: 0.25}\n", encoding="utf-8")
+    own = load_rules(path)
+    assert (own.rates.kind, own.rates.slope, own.rates.scale, own.rates.cap) == ("continuous", 3.0, 0.5, 0.5)
+    assert own.layers.central_share_by_sector == {"financial": 0.25}
+    assert load_rules() is load_rules(None) and load_rules().rates.kind == "buckets"
+
+
+def test_surcharges_stop_when_the_bridge_is_repaid():
+    plan = plan_levies(CONTRIB, 10.0, 1, 0.0, rules())
+    sim = simulate_reserve(plan, np.array([[14.0, 0.0, 0.0, 0.0, 0.0]]), relending_rate=0.0, repay_years=2)
+    assert sim.path["surcharge"].tolist() == pytest.approx([0.0, 2.0, 2.0, 0.0, 0.0])
+    assert sim.path["repayment"].tolist() == pytest.approx([0.0, 2.0, 2.0, 0.0, 0.0])
+    assert sim.path["debt"].tolist() == pytest.approx([4.0, 2.0, 0.0, 0.0, 0.0])

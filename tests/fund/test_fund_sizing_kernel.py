@@ -436,3 +436,26 @@ def test_system_monte_carlo_defaults(cca):
     assert mc.sum_of_parts[0] == pytest.approx(y["fund"].sum(), rel=1e-12)
     same = system_monte_carlo(res, cca, 2020, n_sims=100_000, seed=0, chunk=50_000)
     np.testing.assert_array_equal(mc.var_fund, same.var_fund)
+
+
+def test_system_monte_carlo_goes_through_a_client(cca):
+    class Client:
+        def __init__(self):
+            self.tasks = []
+
+        def map(self, fn, tasks, *, pure):
+            self.tasks = list(tasks)
+            return [fn(task) for task in tasks]
+
+        def gather(self, futures):
+            return futures
+
+    res = size_funds(cca)
+    local = system_monte_carlo(res, cca, 2018, n_sims=9_000, chunk=4_096, seed=4)
+    client = Client()
+    remote = system_monte_carlo(res, cca, 2018, n_sims=9_000, chunk=4_096, seed=4, client=client)
+    assert len(client.tasks) == 3  # one task per 4,096 scenarios
+    np.testing.assert_allclose(remote.var_fund, local.var_fund, rtol=1e-12)
+    one = Client()
+    system_monte_carlo(res, cca, 2018, n_sims=9_000, seed=4, client=one)
+    assert len(one.tasks) == 1  # the default chunk of 10,000 scenarios holds all three blocks
