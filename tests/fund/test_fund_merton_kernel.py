@@ -474,3 +474,12 @@ def test_absurd_inputs_are_flagged_without_floating_point_warnings():
                                engine="numpy")
     assert res.converged.tolist() == [False, False]
     assert res.credit_spread[1] == np.inf
+
+
+@pytest.mark.skipif(merton._numba_solver() is None, reason="numba not installed")
+def test_numba_engine_flags_and_names_unsolvable_entities():
+    with pytest.warns(ConvergenceWarning) as caught:
+        res = merton_solve([1.0, 1.0], [0.3, 0.3], [2.0, 1e12], 0.03, labels=["a", "b"], engine="numba")
+    assert [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)] == [
+        "Merton: 1 of 2 entities not converged (1 with relative residual >= 1e-08): b; marked converged=False"]
+    assert res.converged.tolist() == [True, False]

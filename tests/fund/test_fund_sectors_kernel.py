@@ -307,3 +307,19 @@ def test_a_balance_sheet_column_wins_over_the_market_column_of_the_same_name():
     for name in ("asset_value", "asset_vol", "debt_value", "distance_to_default"):
         np.testing.assert_array_equal(own[name], national[name])
     assert len(own) == 4 and own["converged"].all()
+
+
+def test_bad_book_values_name_the_balance_sheet():
+    from finstab.core.errors import InputError
+
+    bs = balance_sheets()
+    bs.loc[6, "deposits"] = -5.0  # (GD, 2010, financial)
+    with pytest.raises(InputError) as exc:
+        compile_cca(bs, market())
+    assert str(exc.value) == "default_point: entity '(GD, 2010, financial)' has value -5; expected > 0"
+
+
+def test_short_loan_terms_are_plausible():
+    cca = compile_cca(balance_sheets(), market().assign(household_loan_term=[0.5, 0.25]))
+    hh = cca[cca["sector"] == "household"]
+    assert hh["converged"].all() and len(hh) == 4
