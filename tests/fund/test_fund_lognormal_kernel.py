@@ -238,6 +238,15 @@ def test_jenks_with_no_more_distinct_values_than_tiers_uses_quantiles():
     np.testing.assert_array_equal(tiers(x, 4, method="jenks"), [1, 1, 1, 1, 1, 4])
 
 
+def test_tier_values_are_checked():
+    with pytest.raises(InputError) as exc:
+        tiers(np.ones((2, 2)))
+    assert message(exc) == "values: expected a 1-d array, got shape (2, 2)"
+    with pytest.raises(InputError) as exc:
+        tiers([1.0, np.inf], method="jenks")
+    assert message(exc) == "values: non-finite value at index (1,)"
+
+
 def test_unknown_tier_method():
     with pytest.raises(InputError) as exc:
         tiers([1.0, 2.0, 3.0], method="kmeans")

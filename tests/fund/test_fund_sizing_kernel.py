@@ -79,7 +79,7 @@ def cca() -> pd.DataFrame:
     return make_cca()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # not module-wide: mutation testing maps each test to the kernels it calls itself
 def sized(cca) -> FundSizing:
     shuffled = cca.sample(frac=1.0, random_state=3)  # size_funds sorts by itself
     return size_funds(shuffled, alpha=0.01, T=2.0)
@@ -459,3 +459,19 @@ def test_system_monte_carlo_goes_through_a_client(cca):
     one = Client()
     system_monte_carlo(res, cca, 2018, n_sims=9_000, seed=4, client=one)
     assert len(one.tasks) == 1  # the default chunk of 10,000 scenarios holds all three blocks
+
+
+def test_sizing_index_provenance_and_other_columns(cca):
+    twice = pd.concat([cca.iloc[:60], cca.iloc[60:]])  # as given, with an index that repeats
+    twice.index = np.arange(len(twice)) % 60
+    extra = twice.assign(equity_vol=np.where(twice["sector"] == "household", np.nan, 0.3))
+    res = size_funds(extra)
+    ref = size_funds(cca)
+    assert res.table.index.tolist() == list(range(90)) and "index" not in res.table.columns
+    np.testing.assert_array_equal(res.table["fund"], ref.table["fund"])  # NaN elsewhere keeps the row
+    assert list(ref.table.columns) == ["province", "sector", "year", "market_value", "asset_vol", "mu", "sigma",
+                                       "fund", "es_fund", "relative", "tier", "share_in_province",
+                                       "share_in_sector"]
+    assert ref.provenance.method == "unrecorded"
+    prov = Provenance("fund/var", "c", "d")
+    assert size_funds(cca, provenance=prov).provenance is prov
