@@ -73,7 +73,7 @@ def test_solution_matches_a_nested_scalar_solve(engine):
 
 
 def test_derived_values_are_the_black_scholes_quantities():
-    j, sj, k, r, t = (np.array(c) for c in zip(*CASES[:4], strict=True))
+    j, sj, k, r, t = (np.array(c) for c in zip(*CASES, strict=True))  # the last one via the fallback
     res = merton_solve(j, sj, k, r, t)
     d1, d2, put, pd_rn = black_scholes(res.asset_value, res.asset_vol, k, r, t)
     np.testing.assert_allclose(res.d1, d1, rtol=0, atol=1e-12)
@@ -128,6 +128,16 @@ def test_small_asset_volatility_put_by_the_integral():
     kp = k * np.exp(-0.02)
     np.testing.assert_allclose(res.implicit_put, kp * mills_put(res.d1, res.d2), rtol=1e-8)
     np.testing.assert_allclose(res.credit_spread, -np.log1p(-mills_put(res.d1, res.d2)) / 2.0, rtol=1e-8)
+
+
+def test_small_volatility_puts_near_the_money():
+    """h < 1e-2 with 0 < d2 < 5: the Gauss-Legendre integral against the Mills-ratio difference."""
+    j = np.array([1.0, 1.0, 0.5, 2.0])
+    res = merton_solve(j, [0.5, 0.3, 1.0, 0.25], 100.0, 0.01, 1.0)
+    assert (res.asset_vol < merton.SMALL_H).all() and (res.d2 > 0.4).all() and (res.d2 < 5).all()
+    kp = 100.0 * np.exp(-0.01)
+    np.testing.assert_allclose(res.implicit_put, kp * mills_put(res.d1, res.d2), rtol=1e-11)
+    np.testing.assert_allclose(res.credit_spread, -np.log1p(-mills_put(res.d1, res.d2)), rtol=1e-11)
 
 
 def test_put_beyond_the_tail_is_zero():
@@ -368,16 +378,16 @@ def test_newton_from_the_root_stays_there():
 
 def test_outputs_clip_rounding_negative_puts_and_flag_the_rest():
     """A computed q = N(-d2) - u N(-d1) below zero: clipped when within 1e-12 N(-d2), flagged beyond."""
-    m2 = np.array([0.2, 0.2, 0.2])
-    u = np.array([2.0, 2.0, 2.0])
-    m1 = (m2 + np.array([0.0, 1e-14, 1e-9])) / u  # q = 0, -1e-14 (rounding), -1e-9 (not rounding)
-    d1 = np.array([0.5, 0.5, 0.5])
-    kp = np.ones(3)
+    m2 = np.array([0.2, 0.2, 0.2, 0.2])
+    u = np.array([2.0, 2.0, 2.0, 2.0])
+    m1 = (m2 + np.array([0.0, 1e-14, 1e-9, 1e-12])) / u  # q = 0, -1e-14 (rounding), -1e-9 and -1e-12 (not)
+    d1 = np.full(4, 0.5)
+    kp = np.ones(4)
     a = u * kp
-    args = (np.log(u), a, np.full(3, 0.5), d1, ndtr(d1), 1 - m2, m1, m2, np.zeros(3), kp, np.ones(3), np.ones(3))
+    args = (np.log(u), a, np.full(4, 0.5), d1, ndtr(d1), 1 - m2, m1, m2, np.zeros(4), kp, np.ones(4), np.ones(4))
     out = merton._outputs_numpy(*args)
     status, put = out[-1], out[6]
-    assert status.tolist() == [0, merton.CLIPPED, merton.FLAGGED]
+    assert status.tolist() == [0, merton.CLIPPED, merton.FLAGGED, merton.FLAGGED]  # 1e-12 > 1e-12 x 0.2
     assert put[1] == 0.0 and put[2] == pytest.approx(-1e-9, rel=1e-5)
     converged = merton_solve(3.0, 0.8, 10.0, 0.05)
     assert converged.converged[0]
