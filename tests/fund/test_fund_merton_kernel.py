@@ -162,6 +162,8 @@ def test_real_world_distance_to_default():
     np.testing.assert_array_equal(res.d2, rn.d2)
     assert res.provenance.parameters["real_world"] is True and rn.provenance.parameters["real_world"] is False
     assert "drift" in res.provenance.input_hashes and "drift" not in rn.provenance.input_hashes
+    other = merton_solve(j, sj, k, r, t, drift=drift + 0.01)
+    assert other.provenance.data_hash != res.provenance.data_hash  # the drift is an input
     # a scalar drift is broadcast over the entities
     one = merton_solve(j, sj, k, r, t, drift=0.05)
     np.testing.assert_allclose(one.distance_to_default,
@@ -230,6 +232,9 @@ def test_bad_inputs_exact_messages():
         with pytest.raises(InputError) as exc:
             merton_solve(args["equity"], args["equity_vol"], args["default_point"], args["r"], args["T"])
         assert message(exc) == text
+    with pytest.raises(InputError) as exc:
+        merton_solve([1.0, 2.0], [0.2, 0.3], [5.0, -1.0], 0.03, labels=["bank A", "bank B"])
+    assert message(exc) == "default_point: entity 'bank B' has value -1; expected > 0"
     with pytest.raises(InputError) as exc:
         merton_solve(1.0, 0.2, 5.0, np.inf)
     assert message(exc) == "r: non-finite value at index ()"

@@ -154,6 +154,8 @@ def test_sparse_weights_by_part():
     assert ptr.tolist() == [0, 1, 1, 3, 4] and group.tolist() == [0, 0, 1, 1]
     assert weight.tolist() == [1.0, 2.0, 3.0, 4.0]
     assert ptr.dtype == np.int64 and group.dtype == np.int64 and weight.flags["C_CONTIGUOUS"]
+    ptr, group, weight = montecarlo._sparse_by_part(np.array([[0.0, 5.0, 0.0, 0.0]]))  # parts 3 and 4 in no group
+    assert ptr.tolist() == [0, 0, 1, 1, 1] and group.tolist() == [0] and weight.tolist() == [5.0]
 
 
 # ---------------------------------------------------------------- tail statistics
@@ -178,6 +180,19 @@ def test_quantile_is_numpys_linear_rule_bit_for_bit():
         assert got[1] == pytest.approx((np.sort(y)[u1] - np.sort(y)[l1]) / 2, rel=1e-14)
         var = tail.var(ddof=1) + (1 - alpha) * (tail.mean() - got[0]) ** 2
         assert got[3] == pytest.approx(np.sqrt(var / tail.size), rel=1e-10)
+
+
+def test_quantile_below_the_midpoint_and_tiny_samples():
+    # seed 25, n 105, alpha 0.01: position 1.04, where numpy interpolates up from the lower point and
+    # the other form of the same interpolation differs in the last bit
+    x = np.random.default_rng(25).lognormal(0, 1, 105)
+    assert montecarlo._tail_stats(x.copy(), 0.01)[0] == np.quantile(x, 0.01)
+    for values, alpha in (([5.0, 2.0], 0.3), ([4.0, 1.0, 2.0], 0.4)):
+        y = np.array(values)
+        q, _, tail_mean, _ = montecarlo._tail_stats(y.copy(), alpha)
+        assert q == np.quantile(y, alpha) and tail_mean == y[y <= q].mean()
+    # three scenarios at alpha 0.4: the one-sigma order statistics are the first and the last
+    assert montecarlo._tail_stats(np.array([4.0, 1.0, 2.0]), 0.4)[1] == (4.0 - 1.0) / 2
 
 
 def test_ties_at_the_quantile_join_the_tail():
