@@ -138,6 +138,9 @@ def test_simulate_chunk_writes_where_it_is_told():
     montecarlo._simulate_chunk(task, out, 3)
     assert (out[0, :3] == -1).all() and (out[0, 4_199:] == -1).all()
     np.testing.assert_array_equal(out[0, 3:4_199], fresh[0])
+    at_start = np.full((1, 4_196), -1.0)
+    montecarlo._simulate_chunk(task, at_start)  # the default offset is the first column
+    np.testing.assert_array_equal(at_start, fresh)
     if HAS_NUMBA:
         for kernel in ("numba", "numba-serial"):
             compiled = montecarlo._simulate_chunk((seeds, [4_096, 100], loadings, weights, kernel))
@@ -146,6 +149,25 @@ def test_simulate_chunk_writes_where_it_is_told():
             montecarlo._simulate_chunk((seeds, [4_096, 100], loadings, weights, kernel), placed, 4)
             np.testing.assert_array_equal(placed[0, 4:4_200], compiled[0])
             assert (placed[0, :4] == -1).all()
+
+
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
+def test_threads_locally_one_thread_per_dask_task(monkeypatch):
+    """The compiled totals run threaded locally and single-threaded inside dask tasks."""
+    from types import SimpleNamespace
+
+    real = montecarlo._numba_totals()
+    used = []
+    spy = SimpleNamespace(
+        parallel_totals=lambda *a: used.append("parallel") or real.parallel_totals(*a),
+        serial_totals=lambda *a: used.append("serial") or real.serial_totals(*a))
+    monkeypatch.setattr(montecarlo, "_numba_totals", lambda: spy)
+    seeds = np.random.SeedSequence(5).spawn(1)
+    args = (seeds, [200], np.array([[0.2, 0.1]]), np.ones((1, 2)))
+    a = montecarlo._simulate_chunk((*args, "numba"))
+    b = montecarlo._simulate_chunk((*args, "numba-serial"))
+    assert used == ["parallel", "serial"]
+    np.testing.assert_array_equal(a, b)
 
 
 def test_sparse_weights_by_part():

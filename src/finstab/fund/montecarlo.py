@@ -200,7 +200,8 @@ def _simulate_chunk(args: tuple, out: np.ndarray | None = None, offset: int = 0)
         totals = kernels.parallel_totals if engine == "numba" else kernels.serial_totals
         z = np.empty((int(sum(sizes)), k))
         start = 0
-        for seq, m in zip(seeds, sizes, strict=True):
+        for b, seq in enumerate(seeds):
+            m = sizes[b]
             np.random.default_rng(seq).standard_normal(out=z[start:start + m])
             start += m
         totals(z, loadings, *_sparse_by_part(weights), out, offset)
@@ -209,7 +210,8 @@ def _simulate_chunk(args: tuple, out: np.ndarray | None = None, offset: int = 0)
     e = np.empty((BLOCK, n))
     tot = np.empty((weights.shape[0], BLOCK))
     start = offset
-    for seq, m in zip(seeds, sizes, strict=True):
+    for b, seq in enumerate(seeds):
+        m = sizes[b]
         zb, eb, tb = z[:m], e[:m], tot[:, :m]
         np.random.default_rng(seq).standard_normal(out=zb)
         np.matmul(zb, loadings, out=eb)
