@@ -14,7 +14,10 @@ from numba import njit, prange, set_parallel_chunksize
 SUB = 256  # scenarios per unit of parallel work
 
 
-def _group_totals(z, loadings, ptr, group, weight, out, offset):
+# compiled where it is defined (a decorated function): mutation testing leaves it alone instead of
+# wrapping it in Python that numba cannot compile
+@njit(cache=True, parallel=True)
+def _parallel_totals(z, loadings, ptr, group, weight, out, offset):
     """out[:, offset + s] = sum_i W[:, i] exp((z[s] @ loadings)[i]) for every scenario s.
 
     ``ptr``/``group``/``weight``: the nonzero weights of each part (CSR by part).
@@ -42,9 +45,6 @@ def _group_totals(z, loadings, ptr, group, weight, out, offset):
                 out[g, offset + s] = acc[g]
 
 
-_parallel_totals = njit(cache=True, parallel=True)(_group_totals)
-
-
 def parallel_totals(*args) -> None:
     """The parallel variant, threads taking units of work as they finish (dynamic schedule)."""
     old = set_parallel_chunksize(4)
@@ -56,4 +56,4 @@ def parallel_totals(*args) -> None:
 
 # inside dask tasks (threads of one process): no nested thread pools. Not cached: numba's
 # cache key ignores the parallel flag, so the two variants must not share cache files.
-serial_totals = njit(_group_totals)
+serial_totals = njit(_parallel_totals.py_func)

@@ -64,8 +64,8 @@ class RateRule(_Strict):
     def multipliers(self, risk: np.ndarray, dsib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(multiplier, bucket index) per contributor; higher risk never lowers the multiplier."""
         if self.kind == "buckets":
-            uppers = np.array([b.upper for b in self.buckets[:-1]], dtype=float)
-            idx = np.searchsorted(uppers, risk, side="left")
+            uppers = np.array([b.upper for b in self.buckets[:-1]])
+            idx = np.searchsorted(uppers, risk)  # side "left": a risk equal to an upper bound is in that bucket
             m = np.array([b.multiplier for b in self.buckets])[idx]
         else:
             idx = np.zeros(len(risk), dtype=int)
@@ -176,7 +176,7 @@ def plan_levies(contributors: pd.DataFrame, target: float, years: int, bond_yiel
     if not -0.5 < bond_yield < 1:
         raise InputError(f"bond yield {bond_yield} is implausible", where="bond_yield")
     c = _check_contributors(contributors, rr.risk_measure)
-    mult, bucket = rr.multipliers(pd.to_numeric(c[rr.risk_measure]).to_numpy(float), c["dsib"].to_numpy())
+    mult, bucket = rr.multipliers(c[rr.risk_measure].to_numpy(), c["dsib"].to_numpy())  # floats and bools
     base = c["base"].to_numpy()
     growth = sum((1 + bond_yield) ** (years - t + 1) for t in range(1, years + 1))
     need = target / growth  # levies per year that reach the target

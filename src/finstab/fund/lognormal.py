@@ -84,11 +84,13 @@ def tiers(values: Any, n: int = 3, method: str = "quantile") -> np.ndarray:
         return 1 + np.floor(n * (ranks - 1) / len(x)).astype(int)
     if method == "jenks":
         if len(np.unique(x)) <= n:
-            return tiers(x, n, "quantile")
+            return tiers(x, n)  # quantile tiers
         import jenkspy
 
         breaks = np.asarray(jenkspy.jenks_breaks(x, n_classes=n))
-        return np.clip(np.searchsorted(breaks[1:-1], x, side="left") + 1, 1, n)
+        # n - 1 inner breaks: searchsorted gives 0..n-1, so the tier is 1..n without clipping; its
+        # default side ("left") puts a value equal to a break in the lower class
+        return np.searchsorted(breaks[1:-1], x) + 1
     raise InputError(f"unknown method {method!r}; expected 'quantile' or 'jenks'", where="method")
 
 

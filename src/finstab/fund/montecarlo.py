@@ -72,7 +72,8 @@ def correlation_sqrt(corr: Any, *, rank_tol: float = 0.0) -> np.ndarray:
     """
     c = _check_corr(corr)
     vals, vecs = np.linalg.eigh(c)
-    keep = vals > rank_tol * max(float(vals.max()), 0.0) if rank_tol > 0 else np.ones(vals.size, dtype=bool)
+    # a unit diagonal makes the largest eigenvalue at least 1 (the trace is n), so no guard against <= 0
+    keep = vals > rank_tol * vals.max() if rank_tol > 0 else np.ones(vals.size, dtype=bool)
     return vecs[:, keep] * np.sqrt(np.clip(vals[keep], 0.0, None))
 
 
@@ -199,7 +200,8 @@ def _simulate_chunk(args: tuple, out: np.ndarray | None = None, offset: int = 0)
         totals = kernels.parallel_totals if engine == "numba" else kernels.serial_totals
         z = np.empty((int(sum(sizes)), k))
         start = 0
-        for seq, m in zip(seeds, sizes, strict=True):
+        for b, seq in enumerate(seeds):
+            m = sizes[b]
             np.random.default_rng(seq).standard_normal(out=z[start:start + m])
             start += m
         totals(z, loadings, *_sparse_by_part(weights), out, offset)
@@ -208,7 +210,8 @@ def _simulate_chunk(args: tuple, out: np.ndarray | None = None, offset: int = 0)
     e = np.empty((BLOCK, n))
     tot = np.empty((weights.shape[0], BLOCK))
     start = offset
-    for seq, m in zip(seeds, sizes, strict=True):
+    for b, seq in enumerate(seeds):
+        m = sizes[b]
         zb, eb, tb = z[:m], e[:m], tot[:, :m]
         np.random.default_rng(seq).standard_normal(out=zb)
         np.matmul(zb, loadings, out=eb)

@@ -154,15 +154,16 @@ def compile_cca(balance_sheets: pd.DataFrame, market: pd.DataFrame,
     unknown = sorted(set(balance_sheets["sector"]) - {s.id for s in conv.sectors})
     if unknown:
         raise DataError(f"sectors {unknown} have no convention", where=bs_src)
-    check_plausible(market, conv, mk_src)
-    merged = balance_sheets.merge(market, on="year", how="left", suffixes=("", "_market"))
+    check_plausible(market, conv)
+    # every year has market inputs (checked above): the inner join keeps every balance-sheet row
+    merged = balance_sheets.merge(market, on="year", suffixes=("", "_market"))
     merged.attrs["source"] = f"{bs_src} + {mk_src}"
     parts = [_compile_sector(merged[merged["sector"] == s.id], s, conv) for s in conv.sectors
              if (merged["sector"] == s.id).any()]
-    out = pd.concat(parts, ignore_index=True).sort_values(KEYS, ignore_index=True)
+    out = pd.concat(parts).sort_values(KEYS, ignore_index=True)
     bad = out.loc[~out["converged"], KEYS]
     if len(bad):
-        first = [f"({p}, {y}, {s})" for p, y, s in bad.head(SHOW).itertuples(index=False)]
+        first = [f"({p}, {y}, {s})" for p, y, s in bad.head(SHOW).to_numpy().tolist()]
         more = f" and {len(bad) - len(first):,} more" if len(bad) > len(first) else ""
         warn(f"CCA: {len(bad):,} of {len(out):,} Merton balance sheets did not converge (relative "
              f"residual >= {CONVERGED:g} or an unreliable derived value): {', '.join(first)}{more}; "
@@ -172,14 +173,14 @@ def compile_cca(balance_sheets: pd.DataFrame, market: pd.DataFrame,
 
 def _compile_sector(rows: pd.DataFrame, sector: SectorConvention, conv: SectorConventions
                     ) -> pd.DataFrame:
-    src = rows.attrs.get("source", "data")
+    src = rows.attrs["source"]  # set by compile_cca
     col = lambda name: _column(rows, name, src)  # noqa: E731
     equity = col(sector.equity.field)
     if sector.equity.multiplier:
         equity = equity * col(sector.equity.multiplier)
     default_point = sum(w * col(f) for f, w in sector.default_point.items())
     r, t = col(conv.risk_free), np.full(len(rows), conv.horizon)
-    labels = [f"({p}, {y}, {sector.id})" for p, y in zip(rows["province"], rows["year"], strict=True)]
+    labels = [f"({p}, {y}, {sector.id})" for p, y in rows[["province", "year"]].to_numpy().tolist()]
     out = rows[KEYS].reset_index(drop=True)
     if sector.method == "merton":
         with warnings.catch_warnings():  # compile_cca warns once for every sector
@@ -206,7 +207,7 @@ def _compile_sector(rows: pd.DataFrame, sector: SectorConvention, conv: SectorCo
 RATE_RANGE = (-0.05, 0.30)
 
 
-def check_plausible(market: pd.DataFrame, conv: SectorConventions, source: str) -> None:
+def check_plausible(market: pd.DataFrame, conv: SectorConventions) -> None:
     """Refuse market inputs no economy shows: a risk-free rate outside -5 %..30 % (often a percentage
     typed where a decimal is expected) or a loan term that is not a positive number of years."""
     lo, hi = RATE_RANGE

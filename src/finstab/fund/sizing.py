@@ -185,7 +185,7 @@ def province_names(lang: str) -> dict[str, str]:
     from finstab.configs import provinces
 
     p = provinces()
-    return dict(zip(p["code"], p["name_zh" if lang == "zh" else "name_en"], strict=True))
+    return p.set_index("code")["name_zh" if lang == "zh" else "name_en"].to_dict()
 
 
 def size_funds(cca: pd.DataFrame, *, alpha: float = 0.05, T: float = 1.0, tier_method: str = "quantile",
@@ -240,11 +240,11 @@ def system_monte_carlo(result: FundSizing, cca: pd.DataFrame, year: int, *, n_si
     """Correlated simulation of all (province, sector) parts in ``year``: whole system,
     sector totals and province totals against the sums of their stand-alone funds."""
     y = result.rows(year).sort_values(SERIES)
-    keys = list(zip(y["province"], y["sector"], strict=True))
+    keys = [tuple(k) for k in y[SERIES].to_numpy().tolist()]  # (province, sector) per part
     hist = cca[cca["year"] <= year].pivot_table(index="year", columns=SERIES, values="market_value")
     changes = np.log(hist[keys]).diff().dropna()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.nan_to_num(np.corrcoef(changes.to_numpy(), rowvar=False), nan=0.0)
+    with np.errstate(invalid="ignore"):  # a series that never moves: 0 / 0, taken as no correlation
+        corr = np.nan_to_num(np.corrcoef(changes.to_numpy().T))
     np.fill_diagonal(corr, 1.0)
     sectors, provinces = sorted(y["sector"].unique()), sorted(y["province"].unique())
     groups = np.vstack([np.ones(len(keys))]
