@@ -118,6 +118,11 @@ def test_empty_labels_are_ignored():
     assert (r["threshold"], r["A"], r["B"], r["C"], r["D"]) == (7.0, 3, 1, 1, 6)
 
 
+def test_labels_given_as_none_are_empty():
+    r = klr_signals(pd.DataFrame({"x": [*X, 100.0]}), [*LABELS, None], ["x"], quantiles=QUANTILES).table.iloc[0]
+    assert (r["threshold"], r["A"], r["B"], r["C"], r["D"]) == (7.0, 3, 1, 1, 6)
+
+
 def test_an_indicator_missing_at_every_crisis_observation():
     """No pre-crisis observation left: hit rate 0 (not NaN), NSR infinite, and no division warning."""
     x = np.where(LABELS == 1, np.nan, X)

@@ -78,6 +78,13 @@ def test_evaluation_by_hand():
                   "mean_lead": 1.5}
 
 
+def test_a_signal_given_as_counts_is_read_as_on_or_off():
+    # the number of indicators signalling (0, 1, 2, ...): any nonzero count is a signal
+    keys, signal, events = _evaluation_panel()
+    counts = signal.astype(int) * pd.Series(np.arange(len(signal)) % 3 + 1)
+    assert evaluate_signal(counts, keys, events, 2) == evaluate_signal(signal, keys, events, 2)
+
+
 def test_evaluation_with_named_columns():
     keys, signal, events = _evaluation_panel("bank", "quarter")
     ev = evaluate_signal(signal, keys, events, 2, entity="bank", period="quarter")
