@@ -32,14 +32,14 @@ def pre_crisis_labels(keys: pd.DataFrame, events: Mapping[object, object], horiz
     if horizon < 1:
         raise InputError(f"horizon = {horizon}; expected >= 1", where="horizon")
     pos = keys.groupby(entity).cumcount()
-    event_pos = np.full(len(keys), np.nan)
+    event_at = {}  # entity -> position of its event; entities without an event map to NaN
     for ent, when in events.items():
         sel = keys[entity] == ent
         hit = np.flatnonzero((keys.loc[sel, period] == when).to_numpy())
         if not hit.size:
             raise DataError(f"event period {when!r} of {ent!r} is not in the data", where="events")
-        event_pos[sel] = pos[sel].iloc[hit[0]]
-    ahead = event_pos - pos
+        event_at[ent] = pos[sel].iloc[hit[0]]
+    ahead = keys[entity].map(event_at) - pos
     return pd.Series(np.where(ahead.isna() | (ahead > horizon), 0.0,
                               np.where(ahead >= 1, 1.0, np.nan)), index=keys.index, name="pre_crisis")
 
@@ -53,7 +53,7 @@ def _counts(signals: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
 
 def _ratio(num, den, empty: float) -> np.ndarray:
     """num / den, and ``empty`` where den is 0 (no observation of that kind, or no hit)."""
-    out = np.full(np.shape(num), empty, dtype=float)
+    out = np.full(np.shape(num), empty)  # empty is a float: a float array
     np.divide(num, den, out=out, where=den > 0)
     return out
 

@@ -135,6 +135,16 @@ def test_an_indicator_missing_at_every_crisis_observation():
     assert r["threshold"] == 3.0 and r["false_alarm_rate"] == pytest.approx(4 / 7)
 
 
+def test_an_indicator_missing_at_every_tranquil_observation():
+    """No tranquil observation left: every candidate has no false alarm (rate 0, not NaN), so NSR 0."""
+    x = np.where(LABELS == 0, np.nan, X)  # only x = 4, 7, 8, 10 remain, all pre-crisis
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = klr_signals(pd.DataFrame({"x": x}), LABELS, ["x"], quantiles=QUANTILES).table.iloc[0]
+    assert (r["B"], r["D"]) == (0, 0) and r["false_alarm_rate"] == 0.0 and r["nsr"] == 0.0
+    assert r["threshold"] == 7.5 and r["hit_rate"] == 0.5  # median of 4, 7, 8, 10; 8 and 10 signal
+
+
 def test_a_single_crisis_observation():
     # one pre-crisis observation (x = 10): the 90 % quantile 9 catches it with one false alarm (x = 9)
     labels = (X == 10).astype(float)
@@ -241,6 +251,12 @@ def test_composite_of_a_perfect_indicator_is_capped():
     res = _table([("e", 1, 1.0, 0.0), ("a", 1, 1.0, 0.5)])
     data = pd.DataFrame({"e": [0.0, 1.0, 1.0], "a": [1.0, 0.0, 1.0]})
     np.testing.assert_allclose(res.composite(data).to_numpy(), [2 / (1e6 + 2), 1e6 / (1e6 + 2), 1.0], rtol=1e-12)
+
+
+def test_signals_of_a_result_without_indicators_keep_the_rows():
+    res = _table([])
+    sig = res.signals(pd.DataFrame({"x": [1.0, 2.0]}, index=["p", "q"]))
+    assert sig.index.tolist() == ["p", "q"] and sig.columns.tolist() == []
 
 
 def test_composite_without_a_usable_indicator_is_zero():
