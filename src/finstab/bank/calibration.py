@@ -102,7 +102,7 @@ def _quarter_periods(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFram
     out = frame.copy()
     for col in columns:
         if col in out:
-            out[col] = out[col].map(lambda q: pd.Period(q, freq="Q") if pd.notna(q) and q != "" else pd.NaT)
+            out[col] = out[col].map(lambda q: pd.Period(q, freq="Q"))  # "", None and NaN give NaT
     return out
 
 
@@ -285,10 +285,10 @@ def calibrate_threshold(screened: pd.DataFrame, failed_banks: Iterable[str] | Ma
     ev["first_alarm"] = ev["bank"].map(flagged)
     ev["failure_quarter"] = ev["bank"].map(jumps.set_index("bank")["failure_quarter"])
     hit = np.array([bool(failed) and pd.notna(a) and a <= q
-                    for failed, a, q in zip(ev["failed"], ev["first_alarm"], ev["failure_quarter"], strict=True)])
+                    for failed, a, q in ev[["failed", "first_alarm", "failure_quarter"]].itertuples(index=False)])
     ev["hit"] = hit
     ev["lead_quarters"] = [float((q - a).n) if h else np.nan
-                           for h, a, q in zip(hit, ev["first_alarm"], ev["failure_quarter"], strict=True)]
+                           for h, a, q in ev[["hit", "first_alarm", "failure_quarter"]].itertuples(index=False)]
     used = screened[[c for c in ("bank", "quarter", "in", "source") if c in screened.columns]]
     prov = Provenance.from_inputs("bank/calibration", config=p,
                                   inputs={"screened": used.astype({"quarter": str}),

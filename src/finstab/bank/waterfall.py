@@ -123,7 +123,7 @@ class WaterfallResult(Result):
                     warnings: tuple[str, ...] = ()) -> WaterfallResult:
         return cls(float(config["loss"]), tables["waterfall"], config["resolution"], float(config["payout_cost"]),
                    float(config["pa_cost"]), bool(config["systemic_impact"]), bool(config["other_means_exhausted"]),
-                   bool(config.get("presumed", False)), str(config.get("bank", "")), provenance=provenance,
+                   bool(config.get("presumed")), str(config.get("bank", "")), provenance=provenance,
                    warnings=tuple(warnings))
 
     def systemic_text(self) -> str:
