@@ -384,3 +384,56 @@ def test_failure_quarter_itself_is_in_the_path():
     # F2 failed in 2020Q2: six quarters up to and including it are enough (min_quarters 6)
     cal = calibrate_threshold(screened_frame(), {"F2": "2020Q2"})
     assert cal.jumps["jump_quarter"].tolist() == [q("2019Q3")] and cal.threshold == 0.03
+
+
+def test_the_penalty_factor_reaches_the_change_point_search():
+    # a noisy path whose largest rise depends on the penalty: 0.5 keeps a late break, 3 does not
+    path = [0.0002, 0.0029, 0.0007, 0.0016, 0.0066, 0.0045, 0.0086, 0.0114]
+    low, high = reference_jump(path, 0.5), reference_jump(path, 3.0)
+    assert low != high
+    frame = pd.DataFrame({"bank": "N", "quarter": QUARTERS, "in": path})
+    for factor, k in ((0.5, low), (3.0, high)):
+        cal = calibrate_threshold(frame, ["N"], factor, combine="min")
+        assert cal.jumps["jump_quarter"].tolist() == [QUARTERS[k]] and cal.threshold == path[k]
+
+
+def test_a_raw_panel_is_screened_first():
+    rows = [{"bank": b, "quarter": str(q), "pcr": 1.2, "ct1car": 0.05 - v / 0.25, "lcr": 1.0, "cr": 0.225,
+             "lr": 0.04, "inter": 0.7, "amo": 1.6} for b, path in PATHS.items() for q, v in zip(QUARTERS, path,
+                                                                                                 strict=True)]
+    # IN = 0.25 x (0.05 - CT1CAR) = the path (other ratios at their lines, reference size)
+    cal = calibrate_threshold(pd.DataFrame(rows), dict(FAILED), combine="median")
+    assert cal.jumps["jump_quarter"].tolist() == [q("2020Q1"), q("2019Q3"), q("2020Q3")]
+    assert cal.threshold == pytest.approx(0.03, rel=1e-9) and cal.hits == 3
+
+
+def test_provenance_follows_bank_names_and_parameters():
+    base = calibrate("median").provenance
+    renamed = screened_frame().replace({"bank": {"S2": "S3"}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CalibrationWarning)
+        moved = calibrate_threshold(renamed, dict(FAILED), combine="median").provenance
+        p = load_in_params()
+        other = p.model_copy(update={"volatility": p.volatility.model_copy(update={"window": 6})})
+        reconf = calibrate_threshold(screened_frame(), dict(FAILED), combine="median", params=other).provenance
+    assert moved.input_hashes["screened"] != base.input_hashes["screened"]
+    assert reconf.config_hash != base.config_hash and reconf.data_hash == base.data_hash
+
+
+def test_rebuild_from_text_tables():
+    """Stored as CSV text: booleans as 1/0, leads and quarters as text (a quarter may come as a date)."""
+    cal = calibrate("median")
+    ev = cal.tables()["evaluation"].assign(
+        failed=[1, 1, 1, 0, 0], hit=[1, 1, 1, 0, 0], lead_quarters=["3.0", "3", "0.0", "", "nan"],
+        first_alarm=["2020-02-15", "2019Q3", "2020Q4", "2020Q3", ""])
+    cfg = {"threshold": 0.03, "combine": "median", "penalty_factor": 2.5, "min_hit_rate": 0.9}
+    prov = Provenance("bank/calibration", "c", "d")
+    back = CalibrationResult.from_tables({"jumps": cal.tables()["jumps"], "evaluation": ev}, cfg, provenance=prov,
+                                         warnings=("W: x",))
+    assert back.evaluation["failed"].dtype == bool and back.evaluation["hit"].dtype == bool
+    assert (back.n_failed, back.n_surviving, back.hits, back.false_alarms) == (3, 2, 3, 1)
+    assert back.evaluation["lead_quarters"].tolist()[:3] == [3.0, 3.0, 0.0]
+    assert back.evaluation["lead_quarters"].iloc[3:].isna().all() and back.mean_lead_quarters == 2.0
+    assert back.evaluation["first_alarm"].iloc[0] == q("2020Q1") and pd.isna(back.evaluation["first_alarm"].iloc[4])
+    assert (back.min_hit_rate, back.penalty_factor, back.weak) == (0.9, 2.5, False)
+    assert back.provenance is prov and back.warnings == ("W: x",)

@@ -269,3 +269,33 @@ def test_memo_inputs_from_yaml_csv_and_upper_case_suffixes(tmp_path):
     for name in ("in.csv", "IN.CSV"):
         (tmp_path / name).write_text(f"field,value\n{rows}\n", encoding="utf-8")
         assert load_memo_inputs(tmp_path / name) == inputs()
+
+
+def test_memo_inputs_from_a_workbook_and_errors_name_the_file(tmp_path):
+    spec = inputs().model_dump(mode="json")
+
+    def flat(d, prefix=""):
+        for k, v in d.items():
+            if isinstance(v, dict):
+                yield from flat(v, f"{prefix}{k}.")
+            else:
+                yield f"{prefix}{k}", v
+
+    sheet = pd.DataFrame(list(flat(spec)), columns=["field", "value"]).astype({"value": str})
+    sheet.to_excel(tmp_path / "memo.xlsx", index=False)
+    assert load_memo_inputs(tmp_path / "memo.xlsx") == inputs()
+    (tmp_path / "memo.xlsm").write_bytes((tmp_path / "memo.xlsx").read_bytes())  # same format, macros allowed
+    assert load_memo_inputs(tmp_path / "memo.xlsm") == inputs()
+    sheet[sheet["field"] != "loss"].to_csv(tmp_path / "short.csv", index=False)
+    with pytest.raises(ConfigError) as info:
+        load_memo_inputs(tmp_path / "short.csv")
+    assert str(info.value).startswith(f"{tmp_path / 'short.csv'}")
+    assert "loss" in str(info.value)
+
+
+def test_memo_provenance_follows_the_parameters(res):
+    base = build_memo(res, inputs()).provenance
+    p = res.params
+    other = p.model_copy(update={"volatility": p.volatility.model_copy(update={"window": 6})})
+    moved = build_memo(screen(panel(), params=other, threshold=-0.008, quarter="2021Q2"), inputs()).provenance
+    assert moved.config_hash != base.config_hash

@@ -12,7 +12,7 @@ import pytest
 
 from finstab.bank import ScreenResult, calibrate_threshold, read_bank_panel, screen
 from finstab.bank.screen import WATCH_COLUMNS
-from finstab.core.errors import DataError
+from finstab.core.errors import DataError, InputError
 from finstab.core.provenance import Provenance
 
 QUARTERS = [str(q) for q in pd.period_range("2019Q1", "2021Q4", freq="Q")]  # 12 quarters
@@ -364,3 +364,35 @@ def test_values_at_the_edges_of_the_ranges_are_valid():
     raw.loc[1, ["pcr", "ct1car", "cr"]] = [50.0, 1.0, 0.0]
     df = read_bank_panel(raw)
     assert df.loc[0, "pcr"] == 0.0 and df.loc[1, "pcr"] == 50.0
+
+
+def test_quarter_arguments_are_checked(res):
+    for call in (lambda: res.at("2021Q9"), lambda: res.watch_list("2021Q9"),
+                 lambda: screen(panel_rows(), quarter="2021Q9")):
+        with pytest.raises(InputError) as info:
+            call()
+        assert str(info.value) == "quarter: '2021Q9' is not a quarter like 2021Q1 (year, then Q1-Q4)"
+
+
+def test_watch_list_without_a_threshold_lists_the_watched_banks():
+    res = screen(panel_rows(), quarter="2021Q4")
+    assert res.watch_list()["bank"].tolist() == ["B9", "Z"]  # IN >= 0; the unknown threshold flags add nobody
+    assert res.watch_list(top=0).empty and res.watch_list(top=5)["bank"].tolist() == ["B9", "Z"]
+
+
+def test_config_is_plain_json(res):
+    import json
+
+    cfg = res.config()
+    assert json.loads(json.dumps(cfg)) == cfg  # lists, not tuples: what a store keeps is what comes back
+    assert [r["id"] for r in cfg["params"]["ratios"]] == ["pcr", "ct1car", "lcr", "cr", "lr"]
+
+
+def test_rebuild_keeps_source_provenance_and_the_calibrations_own(res):
+    cal = calibrate_threshold(res.frame, {"B0": "2021Q4"}, combine="min")
+    both = res.with_threshold(cal.threshold, source="calibrated", calibration=cal)
+    prov = Provenance("bank/screen", "c2", "d2")
+    back = ScreenResult.from_tables(both.tables(), both.config(), provenance=prov, warnings=("W: y",))
+    assert back.threshold_source == "calibrated" and back.provenance is prov and back.warnings == ("W: y",)
+    assert back.calibration.provenance is prov and back.calibration.warnings == ("W: y",)
+    assert back.calibration.combine == "min" and back.calibration.summary().endswith("! W: y")

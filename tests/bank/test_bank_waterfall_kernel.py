@@ -274,3 +274,12 @@ def test_absorbed_frame_is_a_float_table():
     res = absorb_losses(260, SHEET, FUNDS)
     assert res.absorbed["capacity"].dtype == float and res.absorbed["absorbed"].dtype == float
     assert isinstance(res.absorbed, pd.DataFrame) and res.to_frame().equals(res.absorbed)
+
+
+def test_summary_shows_small_lines_and_unknown_resolutions():
+    res = absorb_losses(110.5, SHEET, FUNDS).with_lang("en")
+    assert res.summary().splitlines()[0].endswith("other unsecured creditors: 30; acquirer's premium (P&A): 0.5")
+    stored = WaterfallResult.from_tables(res.tables(), {**res.config(), "resolution": "bridge_bank"},
+                                         provenance=Provenance("bank/waterfall", "c", "d"))
+    assert stored.summary().splitlines()[1].startswith("处置方式：bridge_bank（赔付成本 ")
+    assert stored.with_lang("en").summary().splitlines()[1].startswith("resolution: bridge_bank (payout cost ")
