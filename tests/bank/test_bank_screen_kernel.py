@@ -396,3 +396,63 @@ def test_rebuild_keeps_source_provenance_and_the_calibrations_own(res):
     assert back.threshold_source == "calibrated" and back.provenance is prov and back.warnings == ("W: y",)
     assert back.calibration.provenance is prov and back.calibration.warnings == ("W: y",)
     assert back.calibration.combine == "min" and back.calibration.summary().endswith("! W: y")
+
+
+def test_screen_frame_columns(res):
+    assert res.frame.columns.tolist() == [
+        "bank", "quarter", "pcr", "ct1car", "lcr", "cr", "lr", "inter", "amo", "bank_type", "dsib",
+        "deviation", "size_multiplier", "in", "contrib_pcr", "contrib_ct1car", "contrib_lcr", "contrib_cr",
+        "contrib_lr", "in_vol", "vol_vs_own", "vol_pct_cross", "abnormal_volatility", "watch", "above_threshold",
+        "systemic_evidence"]
+    assert res.frame.index.tolist() == list(range(len(res.frame)))
+    assert res.dsibs.columns.tolist() == ["bank", "quarter", "pcr", "ct1car", "lcr", "cr", "lr", "inter", "amo",
+                                          "bank_type", "dsib"]
+    assert res.dsibs.index.tolist() == list(range(13))
+
+
+def test_parameters_reach_the_check_the_index_and_the_threshold():
+    p = screen(panel_rows()).params
+    big = p.model_copy(update={"size": p.size.model_copy(update={"ref_inter": 1.4}), "threshold": -0.005})
+    res = screen(panel_rows(), params=big, quarter="2021Q4")
+    # half the size multiplier: IN halves; the file's threshold is used and named
+    assert (res.threshold, res.threshold_source) == (-0.005, "params")
+    b9 = res.bank("B9")
+    assert (b9["size_multiplier"] == 0.5).all()
+    assert b9["in"].tolist() == pytest.approx([0.5 * 0.25 * (1.2 - pcr_path("B9", k)) / 20 for k in range(12)])
+    assert res.frame["above_threshold"].tolist() == (res.frame["in"] >= -0.005).tolist()
+    assert "(parameters file)" in res.with_lang("en").summary()
+    assert screen(panel_rows(), params=big, threshold=0.001).threshold_source == "given"
+    narrow = p.model_copy(update={"ratios": tuple(r.model_copy(update={"max": 1.5}) if r.id == "pcr" else r
+                                                  for r in p.ratios)})
+    with pytest.raises(DataError) as info:
+        screen(panel_rows(), params=narrow)
+    assert str(info.value).endswith("column 'pcr': 2 is impossible; expected a decimal in [0, 1.5] (1.2 = 120 %)")
+
+
+def test_a_checked_panel_is_not_read_again(monkeypatch):
+    import sys
+
+    screen_module = sys.modules["finstab.bank.screen"]
+    checked = read_bank_panel(panel_rows())
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the checked panel was read again")
+
+    monkeypatch.setattr(screen_module, "read_bank_panel", no_reading)
+    assert len(screen(checked, threshold=0.0).frame) == 123
+
+
+def test_volatility_at_exactly_twice_its_own_median():
+    """A bank whose IN changes double in size: its volatility is then exactly twice its earlier median;
+    "at or above" twice counts (the only bank of the panel is at the top percentile)."""
+    from finstab.bank.screen import _volatility
+
+    ins = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, -1.0, 1.0, -1.0, 1.0]
+    frame = pd.DataFrame({"bank": "A", "quarter": pd.period_range("2019Q1", periods=len(ins), freq="Q"), "in": ins})
+    out = _volatility(frame, screen(panel_rows()).params)
+    vol = out["in_vol"].tolist()
+    # changes +-1 through 2020Q4 (std of [1, -1, 1, -1] = sqrt(4/3)); the last four are +-2 (std sqrt(16/3) =
+    # 2 sqrt(4/3)); the median of the seven earlier volatilities is sqrt(4/3) (four of them, the rest larger)
+    assert vol[4:8] == [math.sqrt(4 / 3)] * 4 and vol[11] == 2 * math.sqrt(4 / 3)
+    assert out["vol_vs_own"].iloc[11] == 2.0 and out["abnormal_volatility"].iloc[11]
+    assert not out["abnormal_volatility"].iloc[:8].any()

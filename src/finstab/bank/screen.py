@@ -89,12 +89,12 @@ def read_bank_panel(data: str | Path | pd.DataFrame, params: INParams | None = N
 def _volatility(frame: pd.DataFrame, params: INParams) -> pd.DataFrame:
     vp = params.volatility
     change = frame.groupby("bank")["in"].diff()
-    vol = change.groupby(frame["bank"]).transform(lambda s: s.rolling(vp.window, min_periods=vp.window).std())
+    vol = change.groupby(frame["bank"]).transform(lambda s: s.rolling(vp.window).std())  # needs a full window
     own = vol.groupby(frame["bank"]).transform(lambda s: s.expanding().median().shift())
     cross = vol.groupby(frame["quarter"]).rank(pct=True)
-    abnormal = (vol >= vp.own_multiple * own) & (cross >= vp.cross_section_pct)
+    abnormal = (vol >= vp.own_multiple * own) & (cross >= vp.cross_section_pct)  # NaN compares False
     return pd.DataFrame({"in_vol": vol, "vol_vs_own": vol / own, "vol_pct_cross": cross,
-                         "abnormal_volatility": abnormal.fillna(False).astype(bool)})
+                         "abnormal_volatility": abnormal})
 
 
 def _flags(frame: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
