@@ -72,3 +72,15 @@ def test_a_bad_value_is_named(name):
 ])
 def test_a_channel_counts_at_or_above_the_rule_level(level, at_least, counts):
     assert QualitativeRule(at_least=at_least).counts(level) is counts
+
+
+def test_a_parameters_file_of_ones_own(tmp_path):
+    from finstab.configs import config_path
+
+    text = config_path("in_params.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "p.yaml"
+    path.write_text(text.replace("ref_inter: 0.7", "ref_inter: 1.4"), encoding="utf-8")
+    own = load_in_params(path)
+    assert own.size.ref_inter == 1.4 and own is not load_in_params() and load_in_params().size.ref_inter == 0.7
+    assert float(in_index(**BANK, params=own)) == pytest.approx(1.0 * 1.5 * 0.00875, rel=1e-12)
+    assert load_in_params(str(path)) == own
