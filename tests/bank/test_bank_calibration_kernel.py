@@ -405,6 +405,11 @@ def test_a_raw_panel_is_screened_first():
     cal = calibrate_threshold(pd.DataFrame(rows), dict(FAILED), combine="median")
     assert cal.jumps["jump_quarter"].tolist() == [q("2020Q1"), q("2019Q3"), q("2020Q3")]
     assert cal.threshold == pytest.approx(0.03, rel=1e-9) and cal.hits == 3
+    # the parameters are used for the screening too: twice the reference AMO halves every IN
+    p = load_in_params()
+    half = p.model_copy(update={"size": p.size.model_copy(update={"ref_amo": 3.2})})
+    cal = calibrate_threshold(pd.DataFrame(rows), dict(FAILED), combine="median", params=half)
+    assert cal.threshold == pytest.approx(0.015, rel=1e-9)
 
 
 def test_provenance_follows_bank_names_and_parameters():

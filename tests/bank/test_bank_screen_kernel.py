@@ -456,3 +456,61 @@ def test_volatility_at_exactly_twice_its_own_median():
     assert vol[4:8] == [math.sqrt(4 / 3)] * 4 and vol[11] == 2 * math.sqrt(4 / 3)
     assert out["vol_vs_own"].iloc[11] == 2.0 and out["abnormal_volatility"].iloc[11]
     assert not out["abnormal_volatility"].iloc[:8].any()
+
+
+def test_reading_a_csv_file_with_whole_numbers(tmp_path):
+    raw = panel_rows().assign(inter=1, amo=2)  # whole numbers in the file
+    raw.to_csv(tmp_path / "panel.csv", index=False)
+    df = read_bank_panel(tmp_path / "panel.csv")
+    assert df["inter"].dtype == float and df["amo"].dtype == float and len(df) == len(raw)
+    assert read_bank_panel(str(tmp_path / "panel.csv"))["pcr"].tolist() == df["pcr"].tolist()
+    raw.drop(columns="amo").to_csv(tmp_path / "short.csv", index=False)
+    with pytest.raises(DataError) as info:
+        read_bank_panel(tmp_path / "short.csv")
+    assert str(info.value).startswith(f"{tmp_path / 'short.csv'}: missing column(s) 'amo'; found ")
+
+
+def test_missing_columns_name_the_source():
+    raw = panel_rows().drop(columns="inter")
+    raw.attrs["source"] = "banks 2024.xlsx"
+    with pytest.raises(DataError) as info:
+        read_bank_panel(raw)
+    assert str(info.value).startswith("banks 2024.xlsx: missing column(s) 'inter'; found ")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (0.0, "0 is impossible; expected a decimal in [0.5, 50]"),
+    (0.3, "0.3 is impossible; expected a decimal in [0.5, 50]"),
+    (-0.2, "-0.2 is negative; expected a decimal in [0.5, 50]"),
+])
+def test_negative_is_said_of_values_below_zero_only(value, message):
+    p = screen(panel_rows()).params
+    floor = p.model_copy(update={"ratios": tuple(r.model_copy(update={"min": 0.5}) if r.id == "pcr" else r
+                                                 for r in p.ratios)})
+    raw = panel_rows()
+    raw.loc[3, "pcr"] = value
+    with pytest.raises(DataError) as info:
+        read_bank_panel(raw, floor)
+    assert str(info.value) == f"bank panel: bank 'B0', quarter 2019Q4, column 'pcr': {message} (1.2 = 120 %)"
+
+
+def test_a_repeated_quarter_with_other_values_is_a_duplicate():
+    raw = panel_rows()
+    raw.loc[110, "quarter"] = raw.loc[109, "quarter"]  # B9's 2019Q3 typed as 2019Q2; its PCR differs
+    with pytest.raises(DataError) as info:
+        read_bank_panel(raw)
+    assert str(info.value) == "bank panel: bank 'B9', quarter 2019Q2, column 'quarter': appears twice"
+
+
+def test_an_empty_screen_names_no_quarters(res):
+    empty = res.frame.iloc[:0]
+    with pytest.raises(DataError) as info:
+        ScreenResult(empty, res.dsibs.iloc[:0], None, res.params, "2021Q1")
+    assert str(info.value) == "quarter: no quarter 2021Q1 in the panel (quarters none)"
+
+
+def test_screen_provenance_follows_the_parameters(res):
+    p = res.params
+    other = p.model_copy(update={"volatility": p.volatility.model_copy(update={"window": 6})})
+    again = screen(panel_rows(), params=other, threshold=0.002).provenance
+    assert again.config_hash != res.provenance.config_hash and again.data_hash == res.provenance.data_hash

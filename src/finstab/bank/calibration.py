@@ -52,7 +52,7 @@ def find_jump(path: np.ndarray, penalty_factor: float = 3.0) -> int:
     penalty = pelt_penalty(x, penalty_factor)
     bkps = rpt.Pelt(model="l2", min_size=2, jump=1).fit(x).predict(pen=penalty)[:-1]
     if not bkps:
-        bkps = rpt.Binseg(model="l2", min_size=2, jump=1).fit(x).predict(n_bkps=1)[:-1]
+        bkps = rpt.Binseg(model="l2", min_size=2, jump=1).fit(x).predict(n_bkps=1)[:1]  # [split, n]: the split
     edges = [0, *bkps, len(x)]
     means = [x[a:b].mean() for a, b in itertools.pairwise(edges)]
     rises = np.diff(means)
@@ -285,10 +285,10 @@ def calibrate_threshold(screened: pd.DataFrame, failed_banks: Iterable[str] | Ma
     ev["first_alarm"] = ev["bank"].map(flagged)
     ev["failure_quarter"] = ev["bank"].map(jumps.set_index("bank")["failure_quarter"])
     hit = np.array([bool(failed) and pd.notna(a) and a <= q
-                    for failed, a, q in ev[["failed", "first_alarm", "failure_quarter"]].itertuples(index=False)])
+                    for failed, a, q in ev[["failed", "first_alarm", "failure_quarter"]].to_numpy()])
     ev["hit"] = hit
     ev["lead_quarters"] = [float((q - a).n) if h else np.nan
-                           for h, a, q in ev[["hit", "first_alarm", "failure_quarter"]].itertuples(index=False)]
+                           for h, a, q in ev[["hit", "first_alarm", "failure_quarter"]].to_numpy()]
     used = screened[[c for c in ("bank", "quarter", "in", "source") if c in screened.columns]]
     prov = Provenance.from_inputs("bank/calibration", config=p,
                                   inputs={"screened": used.astype({"quarter": str}),

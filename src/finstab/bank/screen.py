@@ -71,7 +71,7 @@ def read_bank_panel(data: str | Path | pd.DataFrame, params: INParams | None = N
             what = "negative" if num.iloc[out[0]] < 0 and lo >= 0 else "impossible"
             raise _fail(df, int(out[0]), col, f"{num.iloc[out[0]]:g} is {what}; expected a decimal in "
                         f"[{lo:g}, {hi:g}] (1.2 = 120 %)")
-        df[col] = num.astype(float)
+        df[col] = num.to_numpy(dtype=float)
     dup = np.flatnonzero(df.duplicated(["bank", "quarter"]).to_numpy())
     if dup.size:
         raise _fail(df, int(dup[0]), "quarter", "appears twice")
@@ -102,9 +102,9 @@ def _flags(frame: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
     if threshold is None:
         above = pd.array([pd.NA] * len(frame), dtype="boolean")
     else:
-        above = pd.array(frame["in"].to_numpy() >= threshold, dtype="boolean")
+        above = pd.arrays.BooleanArray(frame["in"].to_numpy() >= threshold, np.zeros(len(frame), dtype=bool))
     out = frame.assign(above_threshold=above)
-    out["systemic_evidence"] = out["above_threshold"] & out["abnormal_volatility"].astype("boolean")
+    out["systemic_evidence"] = out["above_threshold"] & out["abnormal_volatility"]  # boolean: unknown stays unknown
     return out
 
 
