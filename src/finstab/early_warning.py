@@ -32,14 +32,14 @@ def pre_crisis_labels(keys: pd.DataFrame, events: Mapping[object, object], horiz
     if horizon < 1:
         raise InputError(f"horizon = {horizon}; expected >= 1", where="horizon")
     pos = keys.groupby(entity).cumcount()
-    event_pos = pd.Series(np.nan, index=keys.index)
+    event_at = {}  # entity -> position of its event; entities without an event map to NaN
     for ent, when in events.items():
         sel = keys[entity] == ent
         hit = np.flatnonzero((keys.loc[sel, period] == when).to_numpy())
         if not hit.size:
             raise DataError(f"event period {when!r} of {ent!r} is not in the data", where="events")
-        event_pos[sel] = pos[sel].iloc[hit[0]]
-    ahead = event_pos - pos
+        event_at[ent] = pos[sel].iloc[hit[0]]
+    ahead = keys[entity].map(event_at) - pos
     return pd.Series(np.where(ahead.isna() | (ahead > horizon), 0.0,
                               np.where(ahead >= 1, 1.0, np.nan)), index=keys.index, name="pre_crisis")
 
@@ -51,10 +51,17 @@ def _counts(signals: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
     return a, b, yb.sum() - a, (~yb).sum() - b
 
 
+def _ratio(num, den, empty: float) -> np.ndarray:
+    """num / den, and ``empty`` where den is 0 (no observation of that kind, or no hit)."""
+    out = np.full(np.shape(num), empty)  # empty is a float: a float array
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
 def _scores(a, b, c, d, mu):
-    hit = np.divide(a, a + c, out=np.zeros(a.shape), where=(a + c) > 0)
-    false = np.divide(b, b + d, out=np.zeros(b.shape), where=(b + d) > 0)
-    nsr = np.divide(false, hit, out=np.full(hit.shape, np.inf), where=hit > 0)
+    hit = _ratio(a, a + c, 0.0)
+    false = _ratio(b, b + d, 0.0)
+    nsr = _ratio(false, hit, np.inf)
     loss = mu * (1 - hit) + (1 - mu) * false
     usefulness = min(mu, 1 - mu) - loss
     return hit, false, nsr, usefulness
@@ -81,7 +88,7 @@ class SignalResult(Result):
         out = {}
         for _, r in self.table.iterrows():
             x = pd.Series(numeric_column(data, r["indicator"]), index=data.index)
-            out[r["indicator"]] = (x >= r["threshold"]) if r["direction"] > 0 else (x <= r["threshold"])
+            out[r["indicator"]] = (x >= r["threshold"]) if r["direction"] == 1 else (x <= r["threshold"])
         return pd.DataFrame(out, index=data.index)
 
     def composite(self, data: pd.DataFrame) -> pd.Series:
@@ -89,8 +96,8 @@ class SignalResult(Result):
         usable = self.table[np.isfinite(self.table["nsr"]) & (self.table["nsr"] < 1)]
         if usable.empty:
             return pd.Series(0.0, index=data.index, name="composite")
-        w = 1.0 / usable["nsr"].clip(lower=1e-6).to_numpy()
-        s = self.signals(data)[usable["indicator"]].to_numpy(dtype=float)
+        w = np.reciprocal(usable["nsr"].clip(lower=1e-6).to_numpy())  # scale-free: only w / w.sum() matters
+        s = np.where(self.signals(data)[usable["indicator"]], 1.0, 0.0)
         return pd.Series(s @ w / w.sum(), index=data.index, name="composite")
 
     def summary(self) -> str:
@@ -116,9 +123,9 @@ def klr_signals(data: pd.DataFrame, labels: pd.Series | Sequence[float], indicat
         Candidate thresholds as quantiles of each indicator's distribution (their mirror
         for direction -1).
     """
-    y_all = pd.Series(np.asarray(labels, dtype=float), index=data.index)
-    keep = y_all.notna().to_numpy()
-    y = y_all[keep].to_numpy()
+    y_all = np.asarray(labels, dtype=float)
+    keep = ~np.isnan(y_all)
+    y = y_all[keep]
     if not np.isin(y, (0, 1)).all():
         raise DataError("labels must be 0, 1 or empty", where="labels")
     if y.sum() == 0:
@@ -138,12 +145,12 @@ def klr_signals(data: pd.DataFrame, labels: pd.Series | Sequence[float], indicat
         sign = directions.get(name, 1)
         if sign not in (1, -1):
             raise InputError(f"direction of {name!r} must be +1 or -1", where="directions")
-        q = np.asarray(quantiles) if sign > 0 else 1 - np.asarray(quantiles)
+        q = np.asarray(quantiles) if sign == 1 else 1 - np.asarray(quantiles)
         cand = np.unique(np.quantile(x[ok], q))
-        sig = (x[ok, None] >= cand[None, :]) if sign > 0 else (x[ok, None] <= cand[None, :])
+        sig = (x[ok, None] >= cand[None, :]) if sign == 1 else (x[ok, None] <= cand[None, :])
         a, b, c, d = _counts(sig, y[ok])
         hit, false, nsr, usefulness = _scores(a, b, c, d, mu)
-        k = int(np.argmin(np.where(np.isfinite(nsr), nsr, np.inf)))
+        k = int(np.argmin(nsr))  # NSR is finite or +inf (no hit): the first smallest wins
         rows.append({"indicator": name, "direction": sign, "threshold": cand[k], "nsr": nsr[k],
                      "hit_rate": hit[k], "false_alarm_rate": false[k], "usefulness": usefulness[k],
                      "relative_usefulness": usefulness[k] / min(mu, 1 - mu),
@@ -170,7 +177,7 @@ def evaluate_signal(signal: pd.Series, keys: pd.DataFrame, events: Mapping[objec
             leads.append(ev - pos[window].min())
     return {"hit_rate": float(hit), "false_alarm_rate": float(false),
             "events_warned": len(leads), "events": len(events),
-            "mean_lead": float(np.mean(leads)) if leads else float("nan")}
+            "mean_lead": float(np.mean(leads)) if leads else np.nan}
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ def in_components(*, pcr, ct1car, lcr, cr, lr, inter, amo, params: INParams | No
     out: dict[str, np.ndarray] = {}
     for rp in p.ratios:
         x = as_float_array(values[rp.id], rp.id)
-        out[f"dev_{rp.id}"] = rp.weight * rp.sign * (x - rp.line) / rp.divisor
+        out[f"dev_{rp.id}"] = rp.sign * rp.weight * (x - rp.line) / rp.divisor
     multiplier = (as_float_array(inter, "inter") / p.size.ref_inter) * (as_float_array(amo, "amo") / p.size.ref_amo)
     deviation = sum(out[f"dev_{r}"] for r in RATIO_IDS)
     out["deviation"] = np.asarray(deviation)

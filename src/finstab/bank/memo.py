@@ -241,7 +241,7 @@ def build_memo(result: ScreenResult, inputs: MemoInputs) -> MemoResult:
         raise DataError(f"bank {bank!r} has no quarter up to {result.quarter}", where="bank")
     last = rows.iloc[-1]
     quarter = str(last["quarter"])
-    bank_type = str(last.get("bank_type", "") or "")
+    bank_type = str(last["bank_type"] or "")  # read_bank_panel always gives the column
     presumed = dsib and sp.dsib_presumed
     if dsib:
         quantitative, in_value, multiplier = None, None, None
@@ -251,7 +251,7 @@ def build_memo(result: ScreenResult, inputs: MemoInputs) -> MemoResult:
             raise ConfigError("no threshold: give failures or a threshold (e.g. from a stored calibration run) "
                               f"to test bank {bank!r} for systemic impact", where="threshold")
         recent = rows.tail(sp.quantitative_quarters)
-        quantitative = bool(recent["systemic_evidence"].fillna(False).any())
+        quantitative = bool(recent["systemic_evidence"].any())  # a threshold is set: no unknown flag
         in_value, multiplier = float(last["in"]), float(last["size_multiplier"])
         evidence = recent[EVIDENCE_COLUMNS].astype({"quarter": str}).reset_index(drop=True)
     rule = sp.qualitative
@@ -277,7 +277,7 @@ def build_memo(result: ScreenResult, inputs: MemoInputs) -> MemoResult:
                           "counts": rule.counts(getattr(inputs.qualitative, cid).level)} for cid, zh, en in CHANNELS])
     prov = Provenance.from_inputs(
         "bank/memo", config=result.params,
-        inputs={"screen": result.provenance.data_hash, "memo_inputs": inputs.model_dump(mode="json")},
+        inputs={"screen": result.provenance.data_hash, "memo_inputs": inputs.model_dump()},  # str, float, bool only
         params={"bank": bank, "quarter": quarter, "threshold": result.threshold},
         notes=result.provenance.data_notes)
     # a presumed D-SIB does not use the threshold: its calibration's warnings do not concern this memo

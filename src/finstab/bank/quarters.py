@@ -30,7 +30,7 @@ def as_quarter(value: object, where: str = "quarter") -> pd.Period:
         return value.asfreq("Q")
     text = str(value)
     m = _QUARTER.match(text)
-    if m is None or value is None or (isinstance(value, float) and math.isnan(value)):
+    if m is None:  # also None ("None") and NaN ("nan"): their text is no quarter
         raise InputError(f"{text!r} is not a quarter like 2021Q1 (year, then Q1-Q4)", where=where)
     return pd.Period(year=int(m.group(1)), quarter=int(m.group(2)), freq="Q")
 

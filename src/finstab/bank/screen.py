@@ -71,7 +71,7 @@ def read_bank_panel(data: str | Path | pd.DataFrame, params: INParams | None = N
             what = "negative" if num.iloc[out[0]] < 0 and lo >= 0 else "impossible"
             raise _fail(df, int(out[0]), col, f"{num.iloc[out[0]]:g} is {what}; expected a decimal in "
                         f"[{lo:g}, {hi:g}] (1.2 = 120 %)")
-        df[col] = num.astype(float)
+        df[col] = num.to_numpy(dtype=float)
     dup = np.flatnonzero(df.duplicated(["bank", "quarter"]).to_numpy())
     if dup.size:
         raise _fail(df, int(dup[0]), "quarter", "appears twice")
@@ -89,12 +89,12 @@ def read_bank_panel(data: str | Path | pd.DataFrame, params: INParams | None = N
 def _volatility(frame: pd.DataFrame, params: INParams) -> pd.DataFrame:
     vp = params.volatility
     change = frame.groupby("bank")["in"].diff()
-    vol = change.groupby(frame["bank"]).transform(lambda s: s.rolling(vp.window, min_periods=vp.window).std())
+    vol = change.groupby(frame["bank"]).transform(lambda s: s.rolling(vp.window).std())  # needs a full window
     own = vol.groupby(frame["bank"]).transform(lambda s: s.expanding().median().shift())
     cross = vol.groupby(frame["quarter"]).rank(pct=True)
-    abnormal = (vol >= vp.own_multiple * own) & (cross >= vp.cross_section_pct)
+    abnormal = (vol >= vp.own_multiple * own) & (cross >= vp.cross_section_pct)  # NaN compares False
     return pd.DataFrame({"in_vol": vol, "vol_vs_own": vol / own, "vol_pct_cross": cross,
-                         "abnormal_volatility": abnormal.fillna(False).astype(bool)})
+                         "abnormal_volatility": abnormal})
 
 
 def _flags(frame: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
@@ -102,9 +102,9 @@ def _flags(frame: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
     if threshold is None:
         above = pd.array([pd.NA] * len(frame), dtype="boolean")
     else:
-        above = pd.array(frame["in"].to_numpy() >= threshold, dtype="boolean")
+        above = pd.arrays.BooleanArray(frame["in"].to_numpy() >= threshold, np.zeros(len(frame), dtype=bool))
     out = frame.assign(above_threshold=above)
-    out["systemic_evidence"] = out["above_threshold"] & out["abnormal_volatility"].astype("boolean")
+    out["systemic_evidence"] = out["above_threshold"] & out["abnormal_volatility"]  # boolean: unknown stays unknown
     return out
 
 
@@ -146,7 +146,7 @@ class ScreenResult(Result):
         if self.quarter is None:
             q = quarters.max()
         else:
-            q = as_quarter(self.quarter, "quarter")
+            q = as_quarter(self.quarter)  # errors name "quarter"
             if not (quarters == q).any():
                 span = f"{quarters.min()}-{quarters.max()}" if len(quarters) else "none"
                 raise DataError(f"no quarter {q} in the panel (quarters {span})", where="quarter")
@@ -155,7 +155,7 @@ class ScreenResult(Result):
     # views -------------------------------------------------------------------------------------
     def at(self, quarter: pd.Period | str) -> ScreenResult:
         """The same screen showing ``quarter``."""
-        return replace(self, quarter=as_quarter(quarter, "quarter"))
+        return replace(self, quarter=as_quarter(quarter))
 
     def with_threshold(self, threshold: float, source: str = "given",
                        calibration: CalibrationResult | None = None) -> ScreenResult:
@@ -171,16 +171,16 @@ class ScreenResult(Result):
 
     def watch_list(self, quarter: pd.Period | str | None = None, top: int | None = None) -> pd.DataFrame:
         """Banks at IN >= 0 or above the threshold in ``quarter``, worst first, with the 4-quarter trend."""
-        q = self.quarter if quarter is None else as_quarter(quarter, "quarter")
+        q = self.quarter if quarter is None else as_quarter(quarter)
         f = self.frame
         cur = f[f["quarter"] == q].copy()
         if cur.empty and not (self.dsibs["quarter"] == q).any():
             raise DataError(f"no quarter {q} in the panel", where="quarter")
         past = f[f["quarter"] == q - 4].set_index("bank")["in"]
-        cur["trend_4q"] = cur["in"].to_numpy() - cur["bank"].map(past).to_numpy(dtype=float)
-        cur = cur[cur["watch"].to_numpy() | cur["above_threshold"].fillna(False).to_numpy(dtype=bool)]
+        cur["trend_4q"] = cur["in"].to_numpy() - cur["bank"].map(past).to_numpy()
+        cur = cur[cur["watch"] | cur["above_threshold"]]  # an unknown flag (no threshold) selects nothing
         out = cur.sort_values("in", ascending=False)[WATCH_COLUMNS].reset_index(drop=True)
-        return out if top is None else out.head(top)
+        return out.iloc[:top]  # top None: all
 
     def is_dsib(self, bank: str) -> bool:
         return bool((self.dsibs["bank"] == bank).any())
@@ -238,11 +238,11 @@ class ScreenResult(Result):
     def summary(self) -> str:
         cur = self.frame[self.frame["quarter"] == self.quarter]
         n, watch = len(cur), int(cur["watch"].sum())
-        above = int(cur["above_threshold"].fillna(False).sum())
-        systemic = int(cur["systemic_evidence"].fillna(False).sum())
+        above = int(cur["above_threshold"].sum())  # unknown flags (no threshold) count as 0
+        systemic = int(cur["systemic_evidence"].sum())
         n_dsib = self.dsibs["bank"].nunique()
         zh = self.lang == "zh"
-        src = _SOURCES.get(self.threshold_source, (self.threshold_source,) * 2)[0 if zh else 1]
+        src = _SOURCES.get(self.threshold_source, (self.threshold_source, self.threshold_source))[0 if zh else 1]
         if zh:
             thr = (f"超过阈值 {self.threshold:.6g}（{src}）{above} 家，"
                    f"有系统性影响证据（超阈值且波动异常）{systemic} 家"

@@ -123,7 +123,7 @@ class WaterfallResult(Result):
                     warnings: tuple[str, ...] = ()) -> WaterfallResult:
         return cls(float(config["loss"]), tables["waterfall"], config["resolution"], float(config["payout_cost"]),
                    float(config["pa_cost"]), bool(config["systemic_impact"]), bool(config["other_means_exhausted"]),
-                   bool(config.get("presumed", False)), str(config.get("bank", "")), provenance=provenance,
+                   bool(config.get("presumed")), str(config.get("bank", "")), provenance=provenance,
                    warnings=tuple(warnings))
 
     def systemic_text(self) -> str:
@@ -215,7 +215,7 @@ def absorb_losses(loss: float, balance_sheet: BankBalanceSheet | Mapping[str, fl
     balance_sheet = BankBalanceSheet(**{k: float(v) for k, v in balance_sheet.__dict__.items()})
     funds = ResolutionFunds(**{k: float(v) for k, v in funds.__dict__.items()})
     absorbed = dict.fromkeys((key for key, *_ in LINES), 0.0)
-    capacity = dict.fromkeys(absorbed, np.nan)
+    capacity: dict[str, float] = {}  # lines never reached have no capacity (NaN in the table)
     remaining = float(loss)
 
     def take(line: str, cap: float) -> None:
@@ -249,8 +249,9 @@ def absorb_losses(loss: float, balance_sheet: BankBalanceSheet | Mapping[str, fl
     if systemic_impact and other_means_exhausted:
         take("stability_fund", funds.stability_fund)
     absorbed["unabsorbed"] = remaining
-    frame = pd.DataFrame([{"line": key, "name_zh": zh, "name_en": en, "capacity": capacity[key],
-                           "absorbed": absorbed[key]} for key, zh, en in LINES])
+    frame = pd.DataFrame([{"line": key, "name_zh": zh, "name_en": en} for key, zh, en in LINES])
+    frame["capacity"] = frame["line"].map(capacity)
+    frame["absorbed"] = frame["line"].map(absorbed)
     prov = Provenance.from_inputs("bank/waterfall", inputs={"balance_sheet": balance_sheet.__dict__,
                                                             "funds": funds.__dict__},
                                   params={"loss": loss, "systemic_impact": systemic_impact, "dsib": bool(dsib),
