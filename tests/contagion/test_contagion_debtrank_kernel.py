@@ -7,7 +7,6 @@ import importlib
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -243,7 +242,8 @@ def test_result_tables_config_and_summary_text():
                             "converged": True}
     assert res.with_lang("en").summary().splitlines()[0] == ("DebtRank (battiston2012): induced 0.5000, total "
                                                              "0.7500, 1 nodes fully distressed, 3 rounds")
-    assert res.summary().splitlines()[0] == "DebtRank（battiston2012）：新增困境 0.5000，总困境 0.7500，1 家完全违约，3 轮"
+    assert res.summary().splitlines()[0] == ("DebtRank（battiston2012）：新增困境 0.5000，总困境 0.7500，"
+                                             "1 家完全违约，3 轮")
     assert res.summary().endswith(res.footer())
     stuck = DebtRankResult(res.distress, res.initial, 0.5, 0.75, 7, "bardoscia2015", converged=False)
     assert stuck.with_lang("en").summary().splitlines()[0].endswith("7 rounds; NOT converged")

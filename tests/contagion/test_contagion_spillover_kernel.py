@@ -86,7 +86,7 @@ def test_diebold_yilmaz_2012_published_spillover_table(dy2012_path):
 
 
 def test_fit_var_is_statsmodels_ols():
-    y = simulate(PHI3, SIG3, 300, seed=5) + [1.0, -2.0, 0.5]
+    y = simulate(PHI3, SIG3, 300, seed=5) + np.array([1.0, -2.0, 0.5])
     for p in (1, 3):
         c, coefs, sigma = fit_var(y, p)
         fit = VAR(y).fit(p, trend="c")
