@@ -270,3 +270,12 @@ def test_from_tables_round_trip_and_defaults():
     assert bare.rounds == 0 and bare.converged is True and bare.weights is None and bare.nodes == (0, 1, 2)
     stuck = DebtRankResult.from_tables(res.tables(), {**res.config(), "converged": False}, provenance=prov)
     assert stuck.converged is False
+
+
+def test_stored_integer_columns_come_back_as_floats():
+    res = debtrank(X3, BUF3, [1, 1, 1], [0, 0, 1])
+    t = res.tables()["distress"].assign(initial=[0, 0, 1], distress=[1, 1, 1], weight=[1, 0, 0])
+    back = DebtRankResult.from_tables({"distress": t}, res.config(), provenance=res.provenance)
+    assert back.initial.dtype == float and back.distress.dtype == float and back.weights.dtype == float
+    bare = DebtRankResult(res.distress, res.initial, 0.1, 0.2, 2, "battiston2012")
+    assert bare.tables()["distress"]["weight"].dtype == float

@@ -456,3 +456,20 @@ def test_rolling_lags_chosen_once_on_the_whole_sample():
     roll = rolling_connectedness(df, window=120, lags="hqic", horizon=3)
     assert roll.lags == select_lags(df, "hqic")
     assert roll.provenance.parameters["lags_requested"] == "hqic"
+
+
+def test_rolling_result_forwards_public_names_only():
+    roll = rolling_connectedness(frame3(70), window=60, lags=1, horizon=3)
+    assert roll.shape == roll.frame.shape and roll.iloc[0]["tci"] == roll.frame.iloc[0]["tci"]
+    # private names are never forwarded to the frame (pandas has _repr_html_, _mgr, ...)
+    assert not hasattr(roll, "_repr_html_") and not hasattr(roll, "_mgr")
+    with pytest.raises(AttributeError, match=r"^_mgr$"):
+        roll._mgr  # noqa: B018
+    # a half-built instance (as while unpickling) has no frame to forward to: AttributeError, no recursion
+    bare = object.__new__(RollingConnectedness)
+    with pytest.raises(AttributeError, match=r"^frame$"):
+        bare.tci  # noqa: B018
+    import pickle
+
+    back = pickle.loads(pickle.dumps(roll))
+    pd.testing.assert_frame_equal(back.frame, roll.frame)

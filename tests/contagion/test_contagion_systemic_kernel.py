@@ -345,3 +345,90 @@ def test_srisk_messages(args, kwargs, message):
         return
     with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
         srisk(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------- input forms
+
+
+def test_nullable_integers_with_gaps_are_read_as_floats():
+    """pandas' nullable Int64 columns (what readers give for whole numbers with gaps): missing
+    values become NaN and those rows are dropped, as for floats."""
+    rng = np.random.default_rng(3)
+    n = 60
+    x = rng.integers(-50, 50, n)
+    y = (x // 2 + rng.integers(-20, 20, n)).astype(float)
+    sys_int = pd.Series(y.astype(int), dtype="Int64")
+    sys_int.iloc[4] = pd.NA
+    inst = pd.Series(x, dtype="Int64", name="bank")
+    inst.iloc[7] = pd.NA
+    state = pd.DataFrame({"s": pd.array(rng.integers(0, 5, n), dtype="Int64")})
+    state.iloc[9, 0] = pd.NA
+    dc = delta_covar(sys_int, inst, q=0.5, state=state)
+    keep = np.ones(n, bool)
+    keep[[4, 7, 9]] = False
+    ref = delta_covar(y[keep], pd.Series(x[keep].astype(float), name="bank"), q=0.5,
+                      state=state["s"].to_numpy(dtype=float)[keep])
+    assert dc.loc["bank", "n_obs"] == n - 3
+    np.testing.assert_allclose(dc.loc["bank"].to_numpy(float), ref.loc["bank"].to_numpy(float), rtol=1e-12)
+    market = pd.Series([1, -3, 2, -5, pd.NA, -1], dtype="Int64")
+    out = mes(market, pd.DataFrame({"A": [0.02, -0.04, 0.01, -0.06, 0.5, 0.0]}), threshold=-2)
+    assert out["A"] == pytest.approx(0.05)
+
+
+def test_a_missing_state_value_drops_only_its_row():
+    rng = np.random.default_rng(4)
+    n = 80
+    state = rng.normal(size=(n, 2))
+    state[10, 1] = np.nan
+    x = rng.normal(size=n)
+    y = 0.5 * x + state[:, 0] + rng.normal(size=n)
+    dc = delta_covar(y, pd.Series(x, name="b"), q=0.5, state=state)
+    assert dc.loc["b", "n_obs"] == n - 1
+
+
+def test_default_names_of_unnamed_inputs():
+    rng = np.random.default_rng(6)
+    m = rng.normal(size=40)
+    assert list(mes(m, rng.normal(size=40)).index) == ["institution"]
+    assert list(mes(m, rng.normal(size=(40, 2))).index) == ["institution0", "institution1"]
+    with pytest.raises(DataError, match=r"^market_returns: column 'market' is not numeric$"):
+        mes(np.array(["a"] * 40), m)
+    with pytest.raises(DataError, match=r"^institution_returns: column 'institution' is not numeric$"):
+        mes(m, np.array(["a"] * 40))
+    with pytest.raises(DataError, match=r"^state: column 'state' is not numeric$"):
+        delta_covar(m, m, state=np.array(["a"] * 40))
+    with pytest.raises(DataError, match=r"^state: column 'state0' is not numeric$"):
+        delta_covar(m, m, state=np.column_stack([m, np.array(["a"] * 40)]).astype(object))
+    with pytest.raises(InputError, match=r"^state: expected a series or a table, got shape \(40, 1, 1\)$"):
+        delta_covar(m, m, state=np.zeros((40, 1, 1)))
+    with pytest.raises(DataError, match=r"^market_returns: infinite value$"):
+        mes(np.r_[m[:-1], -np.inf], m)
+
+
+def test_srisk_input_forms():
+    # integer Series are read as floats; equal indexes are kept, duplicate labels too
+    sr = srisk(pd.Series([100, 50], index=["A", "A"]), pd.Series([1000, 200], index=["A", "A"]),
+               pd.Series([0.4, 0.3], index=["A", "A"]))
+    assert sr["equity"].dtype == float and sr["debt"].dtype == float
+    np.testing.assert_allclose(sr["srisk"], [24.8, -16.2])
+    assert list(sr.index) == ["A", "A"]
+    with pytest.raises(InputError, match=r"^lrmes: expected numbers, got str$"):
+        srisk([1.0], [1.0], "x")
+    with pytest.raises(InputError, match=r"^lrmes: institutions differ from those of the earlier arguments$"):
+        srisk(pd.Series([1.0], index=["A"]), [1.0], pd.Series([0.1], index=["B"]))
+    with pytest.raises(InputError, match=r"^lrmes: expected one value per institution, got shape \(1, 1\)$"):
+        srisk([1.0], [1.0], [[0.1]])
+
+
+def test_srisk_zero_lrmes_and_small_shortfalls():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sr = srisk([10.0, 10.0], [100.0, 100.0], [0.0, 0.5])
+    assert sr["note"].tolist() == ["", ""]
+    # shortfalls summing to less than 1 still get their shares
+    tiny = srisk([10.0, 10.0], [9.5, 8.5], [0.9, 0.9], k=0.1)
+    pos = np.maximum(0.1 * np.array([9.5, 8.5]) - 0.9 * 0.1 * 10, 0)
+    assert 0 < pos.sum() < 1
+    np.testing.assert_allclose(tiny["srisk_share"], pos / pos.sum())

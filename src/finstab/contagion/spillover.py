@@ -548,7 +548,7 @@ def _rolling_on(client: Any, values: np.ndarray, window: int, lags: int, horizon
     n = len(firsts)
     parts = client.gather(client.map(_rolling_arrays, [values] * n, [window] * n, [lags] * n, [horizon] * n,
                                      [CHUNK] * n, firsts, [min(a + per, n_win) for a in firsts], pure=False))
-    return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    return tuple(np.concatenate([part[i] for part in parts]) for i in range(3))
 
 
 def rolling_connectedness(data: pd.DataFrame, window: int = 200, lags: int | str = 4, horizon: int = 10,

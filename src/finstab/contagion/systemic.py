@@ -303,7 +303,7 @@ def _vector(x: Any, name: str, index: pd.Index | None) -> tuple[np.ndarray, pd.I
             if set(x.index) != set(index):
                 raise InputError("institutions differ from those of the earlier arguments", where=name)
             x = x.loc[index]
-        return x.to_numpy(dtype=float), x.index if index is None else index
+        return x.to_numpy(dtype=float), x.index  # equal to ``index`` when one was given
     try:
         arr = np.atleast_1d(np.asarray(x, dtype=float))
     except (TypeError, ValueError):
