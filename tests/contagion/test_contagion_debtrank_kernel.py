@@ -279,3 +279,14 @@ def test_stored_integer_columns_come_back_as_floats():
     assert back.initial.dtype == float and back.distress.dtype == float and back.weights.dtype == float
     bare = DebtRankResult(res.distress, res.initial, 0.1, 0.2, 2, "battiston2012")
     assert bare.tables()["distress"]["weight"].dtype == float
+
+
+def test_rank_ties_share_the_best_rank_and_the_index_is_renumbered():
+    # three lenders with the same exposure to one borrower: each of them alone causes nothing, the
+    # borrower's default distresses all three; the three tied nodes share rank 2
+    X = np.array([[0, 0, 0, 1.0], [0, 0, 0, 1.0], [0, 0, 0, 1.0], [0, 0, 0, 0]])
+    r = rank_nodes(X, [2.0, 2.0, 2.0, 2.0], [1, 1, 1, 1])
+    assert r["node"].tolist()[0] == 3 and sorted(r["node"].tolist()[1:]) == [0, 1, 2]
+    assert r["impact_rank"].tolist() == [1, 2, 2, 2] and r["impact_rank"].dtype.kind == "i"
+    assert list(r.index) == [0, 1, 2, 3]
+    np.testing.assert_allclose(r["impact"], [3 * 0.5 / 4, 0, 0, 0])
