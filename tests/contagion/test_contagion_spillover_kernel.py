@@ -473,3 +473,31 @@ def test_rolling_result_forwards_public_names_only():
 
     back = pickle.loads(pickle.dumps(roll))
     pd.testing.assert_frame_equal(back.frame, roll.frame)
+
+
+def test_nullable_integer_panels_and_the_default_criterion():
+    y = np.round(simulate(PHI3, SIG3, 200, seed=11) * 100)
+    df = pd.DataFrame(y, columns=["a", "b", "c"])
+    ints = df.astype("Int64")
+    assert select_lags(ints, max_lags=5) == select_lags(df, "aic", max_lags=5) == select_lags(df, max_lags=5)
+    np.testing.assert_allclose(connectedness(ints, lags=1, horizon=4).pairwise,
+                               connectedness(df, lags=1, horizon=4).pairwise, rtol=1e-12)
+
+
+def test_tables_name_their_index_columns_whatever_the_index_is_called():
+    res = connectedness(frame3(80), lags=1, horizon=3)
+    plain = ConnectednessResult(res.pairwise.rename_axis(None), res.tci, res.to_others, res.from_others, res.net,
+                                1, 3, 80)
+    assert list(plain.tables()["pairwise"].columns) == ["market", "eq", "bond", "fx"]
+    roll = rolling_connectedness(frame3(80), window=60, lags=1, horizon=3)
+    bare = RollingConnectedness(roll.frame.rename_axis(None), 60, 1, 3)
+    assert list(bare.tables()["rolling"].columns[:2]) == ["date", "tci"]
+
+
+def test_connectedness_summary_table_rows():
+    res = connectedness(frame3(), lags=1, horizon=5).with_lang("en")
+    lines = res.summary().splitlines()
+    row = lines[4].split()  # after the header and the index name line
+    p = res.pairwise.round(2)
+    assert row[0] == "eq" and [float(v) for v in row[1:]] == [*p.loc["eq"].tolist(), round(res.from_others["eq"], 2)]
+    assert all(len(v.split(".")[1]) <= 2 for v in row[1:])

@@ -289,7 +289,7 @@ def select_lags(data: pd.DataFrame | np.ndarray, criterion: str = "aic", max_lag
         order = VAR(values).select_order(max_lags, trend="c")
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise DataError(f"lag selection failed: {exc}", where="data") from None
-    ics = np.asarray(order.ics[criterion], dtype=float)
+    ics = np.asarray(order.ics[criterion])  # floats already
     return int(np.nanargmin(ics[1:]) + 1)  # order 0 is no VAR: choose among 1 .. max_lags
 
 
