@@ -148,3 +148,14 @@ def test_from_tables_rebuilds_the_rounds():
     assert bare.lgd == 1.0 and bare.warnings == ()
     t = res.tables()["cascade"].assign(failed_round=-1)
     assert CascadeResult.from_tables({"cascade": t}, {}, provenance=prov).rounds == ()
+
+
+def test_stored_tables_of_other_types():
+    prov = Provenance.from_inputs("cascade", inputs={"x": X4}, params={})
+    res = furfine_cascade(X4, [5, 2, 3, 2], [0])
+    t = res.tables()["cascade"].assign(failed_round=[0.0, 1.0, 2.0, 3.0], loss=[0, 2, 3, 2], buffer=[5, 2, 3, 2])
+    back = CascadeResult.from_tables({"cascade": t}, {"lgd": 1}, provenance=prov)
+    assert back.failed_round.dtype.kind == "i" and back.losses.dtype == float and back.buffers.dtype == float
+    assert back.rounds == ((0,), (1,), (2,), (3,)) and back.lgd == 1.0 and isinstance(back.lgd, float)
+    empty = CascadeResult.from_tables({"cascade": t.iloc[:0]}, {}, provenance=prov)
+    assert empty.rounds == () and empty.failed_round.size == 0

@@ -174,3 +174,27 @@ def test_read_network_names_the_source():
     banks.attrs["source"] = "b.csv"
     with pytest.raises(DataError, match=r"^b\.csv: missing column\(s\) 'bank'"):
         read_network(banks, EDGES)
+
+
+def test_aggregate_an_empty_network():
+    agg = aggregate_network(np.zeros((0, 0)), [])
+    assert agg.shape == (0, 0)
+    one = aggregate_network(np.zeros((1, 1)), ["x"])
+    assert one.to_numpy().tolist() == [[0.0]] and list(one.index) == ["x"]
+
+
+def test_read_network_converts_text_amounts_and_accepts_zero_exposures():
+    b, e = read_network(BANKS, EDGES.assign(amount=["1", "2.5", "0"]))
+    X = exposure_matrix(b, e)
+    assert X.dtype == float
+    np.testing.assert_array_equal(X.toarray(), [[0, 1, 0], [0, 0, 2.5], [0, 0, 0]])
+
+
+def test_read_network_from_one_workbook(tmp_path):
+    book = tmp_path / "network.xlsx"
+    with pd.ExcelWriter(book) as xl:  # the edges sheet comes first
+        EDGES.to_excel(xl, sheet_name="edges", index=False)
+        BANKS.to_excel(xl, sheet_name="banks", index=False)
+    b, e = read_network(book, book)
+    assert b["bank"].tolist() == ["A", "B", "C"] and e["lender"].tolist() == ["A", "B", "A"]
+    np.testing.assert_array_equal(exposure_matrix(b, e).toarray(), [[0, 1.5, 0], [0, 0, 2], [0, 0, 0]])

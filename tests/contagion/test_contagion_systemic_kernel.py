@@ -314,11 +314,11 @@ def test_srisk_alignment_and_shares():
 
 def test_srisk_negative_lrmes_note_and_warning():
     with pytest.warns(DataQualityWarning) as seen:
-        sr = srisk([10.0, 10.0, 10.0], [100.0] * 3, [-0.1, 0.2, -0.3])
+        sr = srisk([10.0, 10.0, 10.0, 10.0], [100.0] * 4, [-0.1, 0.2, -0.3, 0.0])
     assert str(seen[0].message) == ("2 institution(s) have a negative LRMES; LRMES is a loss fraction, positive "
                                     "when equity falls (see the 'note' column)")
     assert sr["note"].tolist() == ["negative LRMES: equity would rise in a crisis (a return passed as a loss?)", "",
-                                   "negative LRMES: equity would rise in a crisis (a return passed as a loss?)"]
+                                   "negative LRMES: equity would rise in a crisis (a return passed as a loss?)", ""]
 
 
 @pytest.mark.parametrize(("args", "kwargs", "message"), [
