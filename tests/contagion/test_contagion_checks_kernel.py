@@ -28,8 +28,10 @@ def test_check_matrix_layouts_and_types():
     assert check_matrix(csc, "m").format == "csr"
     ints = check_matrix(sp.csc_matrix(dense), "m", keep_csc=True)
     assert ints.format == "csc" and ints.dtype == float
-    assert check_matrix(sp.coo_matrix(dense), "m", keep_csc=True).format == "csr"
-    assert check_matrix(sp.csr_matrix(dense), "m", keep_csc=True).format == "csr"
+    for layout in (sp.coo_matrix, sp.csr_matrix, sp.lil_matrix):
+        out = check_matrix(layout(dense), "m", keep_csc=True)
+        assert out.format == "csr" and out.dtype == float
+        assert check_matrix(layout(dense), "m").dtype == float
     # explicitly stored zeros are not negative
     stored = sp.csr_matrix((np.array([0.0, 1.0]), np.array([1, 0]), np.array([0, 1, 2])), shape=(2, 2))
     assert stored.nnz == 2 and check_matrix(stored, "m").nnz == 2
@@ -61,7 +63,8 @@ def test_check_vector():
     np.testing.assert_array_equal(check_vector([1, -1], 2, "v", nonneg=False), [1, -1])
     for v, message in [([1, 2], "v: length 2 for 3 nodes"), ([[1, 2, 3]], "v: expected a 1-d array, got shape (1, 3)"),
                        ([1, -2, -5], "v: negative value at node 2"), (-1, "v: negative value at node 0"),
-                       ([1, np.nan, 0], "v: non-finite value at index (1,)")]:
+                       ([1, np.nan, 0], "v: non-finite value at index (1,)"),
+                       (np.inf, "v: non-finite value at index ()")]:
         with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
             check_vector(v, 3, "v")
 

@@ -125,6 +125,10 @@ def test_column_products_and_the_switch_to_a_column_layout():
     np.testing.assert_allclose(W @ x, dense @ x, rtol=1e-14)
     assert W.sparse_rounds == 3 and W.cols is not None and W.cols.format == "csc"
     np.testing.assert_allclose(W.cols.toarray(), dense, rtol=1e-15)
+    # batches of shock columns go through the column layout by their distressed rows
+    Y = np.zeros((8, 3))
+    Y[1, 0], Y[5, 2] = 1.0, 0.5
+    np.testing.assert_allclose(W @ Y, dense @ Y, rtol=1e-14)
     # a busy vector (3 of 8 columns) uses the full product and counts nothing
     busy = dr_mod._Impact(sp.csr_matrix(X), buf, "bardoscia2015")
     y = np.zeros(8)
