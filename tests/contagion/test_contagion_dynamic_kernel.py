@@ -256,3 +256,42 @@ def test_spillover_indicators_by_quarter_month_and_year():
 def test_spillover_indicator_messages(args, kwargs, error, message):
     with pytest.raises(error, match=f"^{re.escape(message)}"):
         spillover_indicators(*args, **kwargs)
+
+
+def test_variant_and_zero_threshold_reach_the_scenario():
+    """A 10 % property fall: P loses 3 of its equity of 10 (h0 = 0.3). In Q3 A lent 40 against equity
+    20: Battiston's impact is capped at 1 (A gets 0.3), the linear one is 2 (A gets 0.6); F gets a
+    tenth of A's distress."""
+    nodes, edges = three_quarters()
+    for variant, a in (("battiston2012", 0.3), ("bardoscia2015", 0.6)):
+        res = dynamic_network(nodes, edges, [market_shock("property", 0.1)], variant=variant, min_change=0)
+        q3 = res.trajectories.iloc[6:].set_index("node")
+        np.testing.assert_allclose(q3["distress"], [a, 0.3, a / 10])
+        assert res.min_change == 0
+
+
+def test_nodes_of_no_or_little_size_in_the_rankings():
+    """Z holds 0.5 outside and lends nothing; Y holds nothing at all (weight 1e-12)."""
+    nodes, edges = three_quarters(order=("2023Q1",))
+    extra = pd.DataFrame([["Z", "bank", "BJ", "bank", 1.0, 0.5, 0.0, "2023Q1"],
+                          ["Y", "bank", "BJ", "bank", 1.0, 0.0, 0.0, "2023Q1"]], columns=[*COLS, "quarter"])
+    res = dynamic_network(pd.concat([nodes, extra], ignore_index=True), edges)
+    t = res.trajectories.set_index("node")
+    total = 70 + 30 + 105 + 0.5 + 1e-12
+    np.testing.assert_allclose(t.loc[["A", "P", "F", "Z", "Y"], "impact"],
+                               [105 * 0.1 / total, (70 * 0.5 + 105 * 0.05) / total, 0, 0, 0], rtol=1e-12)
+    np.testing.assert_allclose(t.loc["A", "vulnerability"], 0.5 / 4)  # mean over the 4 other defaults
+
+
+def test_indicators_without_an_entity_column_and_alert_lines():
+    nodes, edges = three_quarters()
+    res = dynamic_network(nodes, edges, [market_shock("property", 0.5)])
+    merged = res.indicators(pd.DataFrame({"period": ["2023Q2"], "tci": [12.5]}))
+    assert merged["tci"].isna().tolist() == [True, False, True]
+    lines = res.with_lang("en").summary().splitlines()
+    first = lines[7].split()  # the first alert row, sorted by measure: the system's DebtRank loss
+    assert first[:3] == ["2023Q3", "system", "debtrank_loss"]
+    assert [float(v) for v in first[3:]] == [22.5, 35.0, 12.5, round(12.5 / 22.5, 4)]
+    for line in lines[7:16]:
+        assert all(len(v.split(".")[1]) <= 4 for v in line.split()[3:] if "." in v)
+    assert lines[2].split()[0] == "2023Q1"  # the systemic table has no index column

@@ -133,6 +133,8 @@ def test_summary_on_a_larger_network_shows_five_groups_and_eight_defaults():
     assert len(top) == 5 and len(res.groups()) == 8
     shown = [float(line.split()[5]) for line in top]
     assert shown == sorted(shown, reverse=True)
+    decimals = [len(v.split(".")[1]) for line in top for v in line.split()[5:] if "." in v]
+    assert max(decimals) == 4  # rounded to 4 decimals
     assert shown[0] == pytest.approx(res.groups()["debtrank_loss"].max(), abs=1e-4)
     matrix = lines[lines.index("border loss matrix (lender -> borrower):") + 3]
     value = float(matrix.split()[-1])
@@ -426,3 +428,15 @@ def test_result_is_frozen_with_its_parts():
     assert res.shocks == (fx_shock(0.2),) and res.clearing.payments.shape == (2,)
     t = res.node_table.set_index("node")
     assert t.loc["A", "defaulted"] and t.loc["F", "clearing_loss"] == pytest.approx(10.0)
+
+
+def test_matrix_defaults_and_two_shocks_in_the_summary():
+    res = run_multilayer(PROPERTY_NODES, PROPERTY_EDGES, [market_shock("property", 0.8), fx_shock(0.1)])
+    pd.testing.assert_frame_equal(res.matrix(), res.matrix("region", "market", "debtrank_loss"))
+    pd.testing.assert_frame_equal(res.flow_matrix(), res.flow_matrix("border", "loss"))
+    assert res.flow_matrix("market").loc["bank", "property"] == pytest.approx(40 - 400 / 45)
+    assert res.with_lang("en").summary().splitlines()[1] == "shock: property -80%; FX depreciation 10%"
+    rows = res.with_lang("en").summary().splitlines()[6:8]
+    for row in rows:
+        assert all(len(v.split(".")[1]) <= 4 for v in row.split()[3:] if "." in v)
+    assert rows[1].split()[:3] == ["GD", "property", "domestic"]

@@ -33,6 +33,8 @@ NODE_MEASURES = ("impact", "vulnerability", "distress")
 SYSTEM_MEASURES = ("total_exposure", "cross_border_exposure", "defaults", "shortfall", "debtrank_loss",
                    "max_impact")
 AGGREGATIONS = ("mean", "last", "max")
+#: resample frequency -> period frequency of the labels ("Q", "M", "Y" are pandas 2 aliases)
+PERIOD_LABELS = {"QE": "Q", "ME": "M", "YE": "Y", "Q": "Q", "M": "M", "Y": "Y"}
 
 _TXT = {
     "zh": {"title": "动态网络：各期系统性风险与节点风险轨迹", "periods": "期数", "alerts": "跃升预警",
@@ -163,9 +165,9 @@ def dynamic_network(nodes: pd.DataFrame, edges: pd.DataFrame, shocks: Sequence[S
             n_p.attrs, e_p.attrs = dict(nodes.attrs), dict(edges.attrs)
             net = multilayer_network(n_p, e_p)
             res = run_multilayer(net, shocks=shocks, variant=variant)
-            equity = net.nodes["equity"].to_numpy(dtype=float)
-            size = (net.nodes["external_assets"].to_numpy(dtype=float)
-                    + np.bincount(net.edges["i_lender"], weights=net.edges["amount"].to_numpy(dtype=float),
+            equity = net.nodes["equity"].to_numpy()  # floats: multilayer_network converts them
+            size = (net.nodes["external_assets"].to_numpy()
+                    + np.bincount(net.edges["i_lender"], weights=net.edges["amount"].to_numpy(),
                                   minlength=net.n))
             ranks = rank_nodes(net.liabilities().T.tocsr(), equity, np.where(size > 0, size, 1e-12), variant=variant,
                                labels=list(net.nodes["node"])).set_index("node").loc[net.nodes["node"]]
@@ -244,7 +246,7 @@ def spillover_indicators(rolling: RollingConnectedness | pd.DataFrame, freq: str
     except ValueError as exc:
         raise InputError(f"{freq!r} is not a pandas frequency: {exc}", where="freq") from None
     agg = getattr(grouped, how)().dropna(how="all")
-    period_freq = {"QE": "Q", "ME": "M", "YE": "Y", "Q": "Q", "M": "M", "Y": "Y"}.get(freq, None)
+    period_freq = PERIOD_LABELS.get(freq)
     labels = (agg.index.to_period(period_freq).astype(str) if period_freq else agg.index.astype(str))
     out = agg.reset_index(drop=True)
     out.insert(0, "period", list(labels))
