@@ -115,13 +115,13 @@ def test_property_shock_groups_flows_layers_and_summary():
 def test_summary_on_a_larger_network_shows_five_groups_and_eight_defaults():
     rng = np.random.default_rng(5)
     regions = ["SH", "GD", "BJ", "ZJ"]
-    rows = [[f"b{i}", "bank", regions[i % 4], "bank", 1.0, 1.0 + i / 7, 3.0 + i / 3] for i in range(12)]
+    rows = [[f"b{i}", "bank", regions[i % 4], "bank", 3.0, 1.0 + i / 7, 3.0 + i / 3] for i in range(12)]
     rows += [[f"p{r}", "market", r, "property", 1.0, 2.0, 1.0] for r in regions]
     nodes = nodes_frame(rows)
     edges = edges_frame([[f"b{i}", f"b{j}", float(rng.uniform(0.1, 1)), "interbank", "domestic"]
                          for i in range(12) for j in range(12) if i != j and rng.random() < 0.3]
                         + [[f"b{i}", f"p{regions[i % 4]}", 0.7, "property", "domestic"] for i in range(12)])
-    res = run_multilayer(nodes, edges, [market_shock("property", 0.9)]).with_lang("en")
+    res = run_multilayer(nodes, edges, [market_shock("property", 0.3)]).with_lang("en")
     nt = res.node_table
     lines = res.summary().splitlines()
     defaulted = nt.loc[nt["defaulted"], "node"].tolist()
