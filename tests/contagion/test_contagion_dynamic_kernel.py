@@ -193,11 +193,16 @@ def test_jump_rule_at_its_thresholds():
     # by 0.25 from -0.5 (a non-positive start: always relative enough), then by 0.75 from -0.25
     assert got == [("p2", "a", 0.5, 0.75, 0.5), ("p2", "c", -0.5, -0.25, np.inf), ("p3", "c", -0.25, 0.5, np.inf)]
     assert out["measure"].tolist() == ["x", "x", "x"] and out["change"].tolist() == [0.25, 0.25, 0.75]
-    # count-like measures ignore the absolute minimum
-    counts = _jumps(frame, "node", ["x"], jump=0.5, min_change=0.25, count_like=("x",))
-    assert ("p2", "b") in set(zip(counts["period"], counts["node"], strict=True))
-    assert ("p3", "b") in set(zip(counts["period"], counts["node"], strict=True))  # +100 %
-    assert ("p3", "d") not in set(zip(counts["period"], counts["node"], strict=True))  # +49 %
+    # without an absolute minimum (system measures, counts): any rise from zero, or by jump
+    counts = _jumps(frame, "node", ["x"], jump=0.5, min_change=0.0)
+    hits = set(zip(counts["period"], counts["node"], strict=True))
+    assert ("p2", "b") in hits and ("p3", "b") in hits  # from 0; then +100 %
+    assert ("p3", "d") not in hits  # +49 %
+    exact = _jumps(pd.DataFrame({"period": [1, 2], "node": "a", "x": [2.0, 3.0]}), "node", ["x"], 0.5, 0.0)
+    assert exact["relative_change"].tolist() == [0.5]  # +50 % exactly is a jump
+    # periods are taken in sorted order whatever the row order
+    shuffled = _jumps(frame.iloc[::-1], "node", ["x"], jump=0.5, min_change=0.25)
+    pd.testing.assert_frame_equal(shuffled, out)
     none = _jumps(frame.assign(x=1.0), "node", ["x"], 0.5, 0.0)
     assert none.empty and list(none.columns) == list(out.columns)
     # several measures, summed over duplicate rows of a node and period
@@ -295,3 +300,33 @@ def test_indicators_without_an_entity_column_and_alert_lines():
     for line in lines[7:16]:
         assert all(len(v.split(".")[1]) <= 4 for v in line.split()[3:] if "." in v)
     assert lines[2].split()[0] == "2023Q1"  # the systemic table has no index column
+
+
+def test_alerts_sorted_and_renumbered_over_several_periods():
+    """Banks A and B lend to developers P; a 20 % property fall costs P 6 of its equity of 10 (h0 0.6).
+    In Q2 A's loan grows from 10 to 16 (distress 0.3 -> 0.48, +60 %), B's from 10 to 40 (0.3 -> 0.6,
+    +100 %); in Q4 both loans grow again."""
+    def snap(q, a, b):
+        n = pd.DataFrame([["A", "bank", "SH", "bank", 20.0, 100.0, 0.0], ["B", "bank", "BJ", "bank", 20.0, 100.0, 0.0],
+                          ["P", "market", "SH", "property", 10.0, 30.0, 0.0]], columns=COLS).assign(quarter=q)
+        e = pd.DataFrame({"lender": ["A", "B"], "borrower": ["P", "P"], "amount": [a, b],
+                          "layer": ["property", "property"]}).assign(quarter=q)
+        return n, e
+
+    parts = [snap("2023Q1", 10.0, 10.0), snap("2023Q2", 16.0, 40.0), snap("2023Q3", 16.0, 40.0),
+             snap("2023Q4", 40.0, 80.0)]
+    nodes = pd.concat([p[0] for p in parts], ignore_index=True)
+    edges = pd.concat([p[1] for p in parts], ignore_index=True)
+    res = dynamic_network(nodes, edges, [market_shock("property", 0.2)])
+    a = res.alerts
+    assert list(a.index) == list(range(len(a))) and list(res.trajectories.index) == list(range(12))
+    keys = list(zip(a["period"], a["measure"], -a["relative_change"], strict=True))
+    assert keys == sorted(keys) and set(a["period"]) == {"2023Q2", "2023Q4"}
+    q2 = a[(a["period"] == "2023Q2") & (a["measure"] == "distress")]
+    assert q2["node"].tolist() == ["B", "A"]
+    np.testing.assert_allclose(q2["relative_change"], [1.0, 0.6])
+    np.testing.assert_allclose(q2["value"], [0.6, 0.48])
+    assert sorted(res.provenance.input_hashes) == ["edges", "nodes"]
+    other = dynamic_network(nodes.assign(equity=nodes["equity"] * 2), edges)
+    assert other.provenance.input_hashes["nodes"] != res.provenance.input_hashes["nodes"]
+    assert other.provenance.input_hashes["edges"] == res.provenance.input_hashes["edges"]

@@ -440,3 +440,22 @@ def test_matrix_defaults_and_two_shocks_in_the_summary():
     for row in rows:
         assert all(len(v.split(".")[1]) <= 4 for v in row.split()[3:] if "." in v)
     assert rows[1].split()[:3] == ["GD", "property", "domestic"]
+
+
+def test_borrowers_owing_little_or_nothing():
+    """B owes A 0.8 (its only debt) and holds 0.2: it pays 0.2, A loses 0.6. C borrowed 0 from A: its
+    obligations are 0 and nothing is lost on that edge. D holds 0.5 and lends nothing: weight 0.5."""
+    nodes = nodes_frame([["A", "bank", "SH", "bank", 5.0, 10.0, 0.0], ["B", "bank", "SH", "bank", 1.0, 0.2, 0.0],
+                         ["C", "bank", "BJ", "bank", 1.0, 1.0, 0.0], ["D", "bank", "BJ", "bank", 1.0, 0.5, 0.0]])
+    edges = edges_frame([["A", "B", 0.8, "interbank", "domestic"], ["A", "C", 0.0, "interbank", "domestic"]])
+    res = run_multilayer(nodes, edges)
+    e = res.edge_table
+    assert list(e.columns) == ["lender", "borrower", "lender_region", "lender_market", "lender_border",
+                               "borrower_region", "borrower_market", "borrower_border", "layer", "currency",
+                               "exposure", "loss"]
+    assert e["lender"].tolist() == ["A", "A"] and e["borrower"].tolist() == ["B", "C"]
+    np.testing.assert_allclose(e["loss"], [0.6, 0.0])
+    t = res.node_table.set_index("node")
+    assert t.loc["A", "clearing_loss"] == pytest.approx(0.6) and t.loc["B", "defaulted"]
+    np.testing.assert_allclose(res.debtrank_result.weights, np.array([10.8, 0.2, 1.0, 0.5]) / 12.5)
+    assert sorted(res.provenance.input_hashes) == ["edges", "nodes"]

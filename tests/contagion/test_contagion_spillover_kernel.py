@@ -501,3 +501,12 @@ def test_connectedness_summary_table_rows():
     p = res.pairwise.round(2)
     assert row[0] == "eq" and [float(v) for v in row[1:]] == [*p.loc["eq"].tolist(), round(res.from_others["eq"], 2)]
     assert all(len(v.split(".")[1]) <= 2 for v in row[1:])
+
+
+def test_provenance_hashes_the_data():
+    df = frame3(80)
+    res = connectedness(df, lags=1, horizon=3)
+    roll = rolling_connectedness(df, window=70, lags=1, horizon=3)
+    assert list(res.provenance.input_hashes) == ["data"] and list(roll.provenance.input_hashes) == ["data"]
+    assert res.provenance.input_hashes == roll.provenance.input_hashes
+    assert connectedness(df * 2, lags=1, horizon=3).provenance.input_hashes != res.provenance.input_hashes

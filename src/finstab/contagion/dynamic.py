@@ -86,21 +86,18 @@ class DynamicResult(Result):
         return "\n".join(lines)
 
 
-def _jumps(frame: pd.DataFrame, key: str, measures: Sequence[str], jump: float, min_change: float,
-           count_like: Sequence[str] = ()) -> pd.DataFrame:
-    """Rows where a measure rose by at least ``jump`` (relative) and ``min_change`` (absolute)."""
+def _jumps(frame: pd.DataFrame, key: str, measures: Sequence[str], jump: float, min_change: float) -> pd.DataFrame:
+    """Rows where a measure rose by at least ``jump`` (relative) and ``min_change`` (absolute); a rise
+    from zero or below always counts as relative enough (a count such as defaults appearing)."""
     rows = []
     for measure in measures:
-        wide = frame.pivot_table(index="period", columns=key, values=measure, aggfunc="sum", sort=True)
+        wide = frame.pivot_table(index="period", columns=key, values=measure, aggfunc="sum")  # sorted periods
         prev, cur = wide.shift(1), wide
         change = cur - prev
         rel = change / prev.abs()
-        if measure in count_like:
-            hit = (change > 0) & ((prev <= 0) | (rel >= jump))
-        else:
-            hit = (change > 0) & (change >= min_change) & ((prev <= 0) | (rel >= jump))
+        hit = (change > 0) & (change >= min_change) & ((prev <= 0) | (rel >= jump))
         hit &= prev.notna()
-        for period, who in zip(*np.nonzero(hit.to_numpy()), strict=True):
+        for period, who in np.argwhere(hit.to_numpy()):
             rows.append({"period": wide.index[period], "node": wide.columns[who], "measure": measure,
                          "previous": prev.iat[period, who], "value": cur.iat[period, who],
                          "change": change.iat[period, who],
@@ -194,7 +191,8 @@ def dynamic_network(nodes: pd.DataFrame, edges: pd.DataFrame, shocks: Sequence[S
     trajectories = pd.concat(paths, ignore_index=True)
     node_alerts = _jumps(trajectories, "node", NODE_MEASURES, jump, min_change)
     sys_long = systemic.assign(node="system")
-    system_alerts = _jumps(sys_long, "node", SYSTEM_MEASURES, jump, 0.0, count_like=("defaults",))
+    # no absolute minimum for system measures, so defaults (a count) need no special rule
+    system_alerts = _jumps(sys_long, "node", SYSTEM_MEASURES, jump, 0.0)
     alerts = pd.concat([system_alerts, node_alerts], ignore_index=True).sort_values(
         ["period", "measure", "relative_change"], ascending=[True, True, False], ignore_index=True)
     prov = Provenance.from_inputs("contagion/dynamic_network", inputs={"nodes": nodes, "edges": edges},

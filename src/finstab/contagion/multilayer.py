@@ -464,12 +464,12 @@ def run_multilayer(nodes: pd.DataFrame | MultiLayerNetwork, edges: pd.DataFrame 
     with collect() as seen:
         shocked = apply_shocks(net, shocks)
         L = net.liabilities(shocked.amounts)
-        ext = net.nodes["external_liabilities"].to_numpy(dtype=float)
+        ext = net.nodes["external_liabilities"].to_numpy()  # floats: multilayer_network converts them
         clear = eisenberg_noe(L, shocked.external_assets, external_liabilities=ext)
-        equity = net.nodes["equity"].to_numpy(dtype=float)
+        equity = net.nodes["equity"].to_numpy()
         h0 = np.clip(shocked.direct_loss / equity, 0.0, 1.0)
-        size = net.nodes["external_assets"].to_numpy(dtype=float) + np.bincount(
-            net.edges["i_lender"], weights=net.edges["amount"].to_numpy(dtype=float), minlength=net.n)
+        size = net.nodes["external_assets"].to_numpy() + np.bincount(
+            net.edges["i_lender"], weights=net.edges["amount"].to_numpy(), minlength=net.n)
         dr = debtrank(L.T.tocsr(), equity, np.where(size > 0, size, 1e-12), h0, variant=variant)
     paid_share = np.divide(clear.payments, clear.obligations, out=np.ones(net.n), where=clear.obligations > 0)
     b, le = net.edges["i_borrower"].to_numpy(), net.edges["i_lender"].to_numpy()
