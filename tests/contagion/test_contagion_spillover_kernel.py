@@ -510,3 +510,74 @@ def test_provenance_hashes_the_data():
     assert list(res.provenance.input_hashes) == ["data"] and list(roll.provenance.input_hashes) == ["data"]
     assert res.provenance.input_hashes == roll.provenance.input_hashes
     assert connectedness(df * 2, lags=1, horizon=3).provenance.input_hashes != res.provenance.input_hashes
+
+
+def test_rolling_windows_of_series_at_price_levels():
+    """Levels of 1e4 (index points) next to returns: the running cross-products must not lose the
+    digits statsmodels keeps when it fits each window on its own."""
+    rng = np.random.default_rng(2)
+    y = np.zeros((400, 3))
+    for t in range(1, 400):
+        y[t] = 0.5 * y[t - 1] + rng.normal(size=3)
+    z = y + np.array([1e4, -1e4, 0.0])
+    roll = rolling_connectedness(pd.DataFrame(z, columns=["a", "b", "c"]), window=50, lags=1, horizon=4)
+    for w in (0, 175, 350):
+        fit = VAR(z[w:w + 50]).fit(1, trend="c")
+        m = connectedness_measures(gfevd_loops(fit.coefs, fit.sigma_u, 4))
+        np.testing.assert_allclose(roll.frame.iloc[w][["from:a", "from:b", "from:c"]].to_numpy(float), m["from"],
+                                   rtol=1e-10)
+
+
+def test_nearly_constant_stretches_count_as_singular():
+    """A series resting at a level with relative noise 1e-7 leaves its lagged regressor collinear
+    with the constant (scaled pivot about 1e-7, squared 1e-14: singular); with relative noise 1e-4
+    (pivot 1e-4, squared 1e-8) the windows are fitted as usual. Windows are computed in chunks of 5,
+    so whole chunks are singular and later ones must still be filled."""
+    rng = np.random.default_rng(8)
+    T = 160
+    y = np.zeros((T, 2))
+    for t in range(1, T):
+        y[t] = 0.4 * y[t - 1] + rng.normal(size=2)
+    y[40:90, 0] = 50 * (1 + 1e-7 * rng.normal(size=50))
+    y[100:150, 0] = 50 * (1 + 1e-4 * rng.normal(size=50))
+    theta, singular, _ = sp_mod._rolling_arrays(y, 20, 1, 3, chunk=5)
+    # window w uses rows w .. w + 19 and regressor rows w .. w + 18
+    np.testing.assert_array_equal(np.flatnonzero(singular), np.arange(40, 72))
+    assert np.isnan(theta[40:72]).all() and np.isfinite(theta[72:]).all() and np.isfinite(theta[:40]).all()
+    fit = VAR(y[110:130]).fit(1, trend="c")
+    np.testing.assert_allclose(theta[110], gfevd_loops(fit.coefs, fit.sigma_u, 3), rtol=1e-6)
+    whole, whole_singular, _ = sp_mod._rolling_arrays(y, 20, 1, 3)
+    np.testing.assert_array_equal(whole_singular, singular)
+    np.testing.assert_allclose(whole[:30], theta[:30], rtol=1e-9)  # (the ill-conditioned ones need not agree)
+
+
+def test_stability_of_unit_roots_and_integer_coefficients():
+    import warnings
+
+    # a random walk has its root on the unit circle: not stable, though ||C^m|| stays 1
+    assert not var_is_stable(np.eye(2)[None])
+    assert not var_is_stable(np.array([[[1.0, 0.0], [0.0, 0.5]]]))
+    # integer coefficients are not squared in integer arithmetic (2^64 wraps to 0)
+    assert not var_is_stable(np.array([[[2]]])) and var_is_stable(np.array([[[0]]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # overflowing powers are expected, not warned
+        out = var_is_stable(np.array([[[[1e200]]], [[[0.5]]]]))
+    assert out.tolist() == [False, True] and out.dtype == bool
+    grid = var_is_stable(np.full((2, 3, 1, 2, 2), 0.1))
+    assert grid.shape == (2, 3) and grid.all()
+
+
+def test_defaults_and_small_horizons():
+    df = frame3(230)
+    res = connectedness(df)
+    assert (res.lags, res.horizon) == (4, 10)
+    fit = VAR(df.to_numpy()).fit(4, trend="c")
+    np.testing.assert_allclose(res.pairwise.to_numpy(), 100 * gfevd_loops(fit.coefs, fit.sigma_u, 10), rtol=1e-9)
+    assert connectedness(df, lags=1, horizon=1).horizon == 1
+    with pytest.raises(InputError, match=r"^horizon: 0; expected an integer >= 1$"):
+        connectedness(df, lags=1, horizon=0)
+    roll = rolling_connectedness(df)
+    assert (roll.window, roll.lags, roll.horizon, len(roll)) == (200, 4, 10, 31)
+    assert len(rolling_connectedness(df, window=230, lags=1, horizon=2)) == 1
+    m32 = connectedness_measures(np.array([[0.7, 0.3], [0.2, 0.8]], dtype=np.float32))
+    assert m32["tci"].dtype == np.float64 and float(m32["tci"]) == pytest.approx(25.0, abs=1e-5)
