@@ -323,6 +323,7 @@ def test_block_products_match_dense_algebra(full, beta):
     np.testing.assert_allclose(B.kept_inside(), beta * dense[np.ix_(d, d)].sum(axis=1), atol=1e-13)
     fresh = cl._Block(rec, beta)
     np.testing.assert_allclose(fresh.kept_inside(), beta * dense[np.ix_(d, d)].sum(axis=1), atol=1e-13)
+    np.testing.assert_allclose(fresh.matvec(x[j], j), want[np.ix_(j, j)] @ x[j], atol=1e-13)
     np.testing.assert_allclose(fresh.matvec(x), want @ x, atol=1e-13)
 
 
@@ -531,3 +532,14 @@ def test_tables_config_and_from_tables():
     plain = ClearingResult(res.payments, res.obligations, res.defaulted, 1, res.net_worth, res.external_paid)
     assert plain.node_ids == [0, 1, 2] and plain.seniority == "pari_passu" and plain.receipts.size == 0
     assert list(plain.tables()["clearing"]["node"]) == [0, 1, 2]
+
+
+def test_stored_integer_tables_come_back_as_floats():
+    res = eisenberg_noe(L3, [18.0, 18.0, 9.0], external_liabilities=[17.0, 18.0, 8.0])
+    t = res.tables()["clearing"].assign(payment=[20, 21, 10], obligation=[21, 21, 10], net_worth=[-1, 0, 2],
+                                        external_paid=[16, 18, 8], receipts=[2, 20, 3], defaulted=[1, 0, 0])
+    back = ClearingResult.from_tables({"clearing": t}, res.config(), provenance=res.provenance)
+    for name in ("payments", "obligations", "net_worth", "external_paid", "receipts"):
+        assert getattr(back, name).dtype == float, name
+    assert back.defaulted.dtype == bool and back.defaulted.tolist() == [True, False, False]
+    np.testing.assert_array_equal(back.shortfall, [1, 0, 0])
