@@ -17,7 +17,7 @@ def check_matrix(m: Any, name: str, *, keep_csc: bool = False) -> Any:
     With ``keep_csc`` a CSC matrix is returned as it is (no conversion) instead of as CSR.
     """
     if sp.issparse(m) and keep_csc and m.format == "csc":
-        mat = m if m.dtype == float else m.astype(float)
+        mat = m if m.dtype == float else sp.csc_matrix(m, dtype=float)
     elif sp.issparse(m):
         mat = sp.csr_matrix(m, dtype=float)
     else:

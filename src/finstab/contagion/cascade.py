@@ -150,7 +150,7 @@ def furfine_cascade(exposures: Any, buffers: Any, initial: Sequence[int], lgd: f
     ([1, 2, 0], ((2,), (0,), (1,)))
     """
     X = check_matrix(exposures, "exposures")
-    n = X.shape[0]
+    n, _ = X.shape  # square
     buf = check_vector(buffers, n, "buffers")
     if not (isinstance(lgd, numbers.Real) and 0 <= lgd <= 1):
         raise InputError(f"{lgd}; expected a loss given default in [0, 1]", where="lgd")
@@ -159,7 +159,7 @@ def furfine_cascade(exposures: Any, buffers: Any, initial: Sequence[int], lgd: f
     failed_round = np.full(n, -1)
     failed_round[start] = 0
     rounds: list[tuple[int, ...]] = [tuple(int(i) for i in start)]
-    loss = lgd * (X @ (failed_round >= 0).astype(float))
+    loss = lgd * (X @ np.where(failed_round >= 0, 1.0, 0.0))
     while True:
         new = np.flatnonzero((failed_round < 0) & (loss >= buf) & (loss > 0))
         if new.size == 0:

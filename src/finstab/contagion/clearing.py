@@ -354,7 +354,7 @@ class _Block:
             full[j] = x
             return (self._explicit @ full)[j]
         pt = self.rec.pi_t
-        v = np.zeros(pt.shape[0])
+        v = np.zeros_like(self.rec.value)
         v[self.d if j is None else self.d[j]] = x
         out = (pt @ v)[self.d if j is None else self.d[j]]
         return out if self.beta == 1.0 else self.beta * out
@@ -368,7 +368,7 @@ class _Block:
         """Share of each defaulted bank's payment that stays in D, times beta."""
         if self._explicit is not None:
             return np.ones(self.m) @ self._explicit
-        mask = np.zeros(self.rec.pi.shape[0])
+        mask = np.zeros_like(self.rec.value)
         mask[self.d] = 1.0
         return self.beta * (self.rec.pi @ mask)[self.d]
 
@@ -533,9 +533,7 @@ def _refine(B: _Block, q: np.ndarray, inflow: np.ndarray, eps: float, atol: floa
     J = inflow > 0
     if closed[J].any() and _has_closed_class(B.explicit(), J):
         J = np.zeros(m, dtype=bool)
-    value = c
-    x = np.zeros(m)
-    for _ in range(m + 2):
+    for _ in range(m + 2):  # (at least two passes: value and x are always set)
         x = np.zeros(m)
         j = np.flatnonzero(J)
         if j.size:
@@ -608,11 +606,11 @@ def _has_closed_class(B: Any, J: np.ndarray) -> bool:
     """True when the banks in ``J`` hold a strongly connected class paying only inside itself."""
     j = np.flatnonzero(J)
     sub = sp.csr_matrix(B[j][:, j].T)  # sub[a, b] = beta * pi[j_a, j_b]
-    k, comp = connected_components(sub, directed=True, connection="strong")
+    k, comp = connected_components(sub, connection="strong")  # directed (scipy's default)
     coo = sub.tocoo()
     inside = comp[coo.row] == comp[coo.col]
     kept = np.bincount(coo.row[inside], weights=coo.data[inside], minlength=j.size)
     leak = np.ones(k, dtype=bool)
     np.logical_and.at(leak, comp, kept >= 1 - 1e-12)  # every member keeps all its payments inside
-    size = np.bincount(comp, minlength=k)
+    size = np.bincount(comp)  # every label 0 .. k-1 occurs
     return bool(np.any(leak & (size >= 2)))

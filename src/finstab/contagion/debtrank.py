@@ -104,7 +104,7 @@ class _Impact:
 
     def __init__(self, exposures: Any, buffers: Any, variant: str) -> None:
         X = check_matrix(exposures, "exposures", keep_csc=True)
-        n = X.shape[0]
+        n, _ = X.shape  # square
         buf = check_vector(buffers, n, "buffers")
         if np.any(buf <= 0):
             raise InputError(f"node {int(np.argmin(buf))} has a non-positive buffer (equity)", where="buffers")
@@ -163,7 +163,7 @@ def _propagate(W: _Impact, h0: np.ndarray, variant: str, tol: float = 1e-12,
         rounds += 1
         new = np.minimum(1.0, h + W @ (h - prev))
         prev, h = h, new
-        if np.abs(h - prev).max(initial=0.0) <= tol:
+        if np.abs(h - prev).max() <= tol:  # at least one node: the weights have a positive sum
             return h, rounds, True
     return h, rounds, False
 

@@ -33,6 +33,8 @@ NODE_MEASURES = ("impact", "vulnerability", "distress")
 SYSTEM_MEASURES = ("total_exposure", "cross_border_exposure", "defaults", "shortfall", "debtrank_loss",
                    "max_impact")
 AGGREGATIONS = ("mean", "last", "max")
+#: resample frequency -> period frequency of the labels ("Q", "M", "Y" are pandas 2 aliases)
+PERIOD_LABELS = {"QE": "Q", "ME": "M", "YE": "Y", "Q": "Q", "M": "M", "Y": "Y"}
 
 _TXT = {
     "zh": {"title": "动态网络：各期系统性风险与节点风险轨迹", "periods": "期数", "alerts": "跃升预警",
@@ -84,21 +86,18 @@ class DynamicResult(Result):
         return "\n".join(lines)
 
 
-def _jumps(frame: pd.DataFrame, key: str, measures: Sequence[str], jump: float, min_change: float,
-           count_like: Sequence[str] = ()) -> pd.DataFrame:
-    """Rows where a measure rose by at least ``jump`` (relative) and ``min_change`` (absolute)."""
+def _jumps(frame: pd.DataFrame, key: str, measures: Sequence[str], jump: float, min_change: float) -> pd.DataFrame:
+    """Rows where a measure rose by at least ``jump`` (relative) and ``min_change`` (absolute); a rise
+    from zero or below always counts as relative enough (a count such as defaults appearing)."""
     rows = []
     for measure in measures:
-        wide = frame.pivot_table(index="period", columns=key, values=measure, aggfunc="sum", sort=True)
+        wide = frame.pivot_table(index="period", columns=key, values=measure, aggfunc="sum")  # sorted periods
         prev, cur = wide.shift(1), wide
         change = cur - prev
         rel = change / prev.abs()
-        if measure in count_like:
-            hit = (change > 0) & ((prev <= 0) | (rel >= jump))
-        else:
-            hit = (change > 0) & (change >= min_change) & ((prev <= 0) | (rel >= jump))
+        hit = (change > 0) & (change >= min_change) & ((prev <= 0) | (rel >= jump))
         hit &= prev.notna()
-        for period, who in zip(*np.nonzero(hit.to_numpy()), strict=True):
+        for period, who in np.argwhere(hit.to_numpy()):
             rows.append({"period": wide.index[period], "node": wide.columns[who], "measure": measure,
                          "previous": prev.iat[period, who], "value": cur.iat[period, who],
                          "change": change.iat[period, who],
@@ -163,9 +162,9 @@ def dynamic_network(nodes: pd.DataFrame, edges: pd.DataFrame, shocks: Sequence[S
             n_p.attrs, e_p.attrs = dict(nodes.attrs), dict(edges.attrs)
             net = multilayer_network(n_p, e_p)
             res = run_multilayer(net, shocks=shocks, variant=variant)
-            equity = net.nodes["equity"].to_numpy(dtype=float)
-            size = (net.nodes["external_assets"].to_numpy(dtype=float)
-                    + np.bincount(net.edges["i_lender"], weights=net.edges["amount"].to_numpy(dtype=float),
+            equity = net.nodes["equity"].to_numpy()  # floats: multilayer_network converts them
+            size = (net.nodes["external_assets"].to_numpy()
+                    + np.bincount(net.edges["i_lender"], weights=net.edges["amount"].to_numpy(),
                                   minlength=net.n))
             ranks = rank_nodes(net.liabilities().T.tocsr(), equity, np.where(size > 0, size, 1e-12), variant=variant,
                                labels=list(net.nodes["node"])).set_index("node").loc[net.nodes["node"]]
@@ -192,7 +191,8 @@ def dynamic_network(nodes: pd.DataFrame, edges: pd.DataFrame, shocks: Sequence[S
     trajectories = pd.concat(paths, ignore_index=True)
     node_alerts = _jumps(trajectories, "node", NODE_MEASURES, jump, min_change)
     sys_long = systemic.assign(node="system")
-    system_alerts = _jumps(sys_long, "node", SYSTEM_MEASURES, jump, 0.0, count_like=("defaults",))
+    # no absolute minimum for system measures, so defaults (a count) need no special rule
+    system_alerts = _jumps(sys_long, "node", SYSTEM_MEASURES, jump, 0.0)
     alerts = pd.concat([system_alerts, node_alerts], ignore_index=True).sort_values(
         ["period", "measure", "relative_change"], ascending=[True, True, False], ignore_index=True)
     prov = Provenance.from_inputs("contagion/dynamic_network", inputs={"nodes": nodes, "edges": edges},
@@ -244,7 +244,7 @@ def spillover_indicators(rolling: RollingConnectedness | pd.DataFrame, freq: str
     except ValueError as exc:
         raise InputError(f"{freq!r} is not a pandas frequency: {exc}", where="freq") from None
     agg = getattr(grouped, how)().dropna(how="all")
-    period_freq = {"QE": "Q", "ME": "M", "YE": "Y", "Q": "Q", "M": "M", "Y": "Y"}.get(freq, None)
+    period_freq = PERIOD_LABELS.get(freq)
     labels = (agg.index.to_period(period_freq).astype(str) if period_freq else agg.index.astype(str))
     out = agg.reset_index(drop=True)
     out.insert(0, "period", list(labels))

@@ -91,7 +91,7 @@ class MultiLayerNetwork:
     def layer_matrix(self, layer: str) -> sp.csr_matrix:
         """Liabilities of one layer only."""
         on = (self.edges["layer"] == layer).to_numpy()
-        return self.liabilities(np.where(on, self.edges["amount"].to_numpy(dtype=float), 0.0))
+        return self.liabilities(np.where(on, self.edges["amount"].to_numpy(), 0.0))
 
     def book_equity(self, amounts: np.ndarray | None = None, external_assets: np.ndarray | None = None
                     ) -> np.ndarray:
@@ -362,15 +362,15 @@ class MultilayerResult(Result):
     def flows(self) -> pd.DataFrame:
         """Exposure and clearing loss summed by lender group and borrower group."""
         keys = [f"lender_{g}" for g in GROUP] + [f"borrower_{g}" for g in GROUP]
-        return self.edge_table.groupby(keys, sort=True)[["exposure", "loss"]].sum().reset_index()
+        return self.edge_table.groupby(keys)[["exposure", "loss"]].sum().reset_index()  # sorted by the keys
 
     def groups(self) -> pd.DataFrame:
         """Region x market x border: nodes, equity, losses and defaults."""
         t = self.node_table
-        g = t.groupby(GROUP, sort=True).agg(nodes=("node", "size"), equity=("equity", "sum"),
-                                            direct_loss=("direct_loss", "sum"), clearing_loss=("clearing_loss", "sum"),
-                                            shortfall=("shortfall", "sum"), defaulted=("defaulted", "sum"),
-                                            debtrank_loss=("debtrank_loss", "sum")).reset_index()
+        g = t.groupby(GROUP).agg(nodes=("node", "size"), equity=("equity", "sum"),  # sorted by the groups
+                                 direct_loss=("direct_loss", "sum"), clearing_loss=("clearing_loss", "sum"),
+                                 shortfall=("shortfall", "sum"), defaulted=("defaulted", "sum"),
+                                 debtrank_loss=("debtrank_loss", "sum")).reset_index()
         g["defaulted"] = g["defaulted"].astype(int)
         g["loss_share"] = np.divide(g["debtrank_loss"], g["equity"])
         return g
@@ -398,12 +398,12 @@ class MultilayerResult(Result):
 
     def layers(self) -> pd.DataFrame:
         """Exposure and clearing loss per layer and currency."""
-        return self.edge_table.groupby(["layer", "currency"], sort=True)[["exposure", "loss"]].sum().reset_index()
+        return self.edge_table.groupby(["layer", "currency"])[["exposure", "loss"]].sum().reset_index()
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        border = self.flow_matrix("border", "loss").reset_index().rename(columns={"lender_border": "lender"})
+        border = self.flow_matrix().reset_index().rename(columns={"lender_border": "lender"})  # losses by border
         border.columns.name = None
-        rm = self.matrix("region", "market").reset_index()
+        rm = self.matrix().reset_index()  # DebtRank losses, region x market
         rm.columns.name = None
         return {"groups": self.groups(), "nodes": self.node_table, "flows": self.flows,
                 "region_market": rm, "border": border, "layers": self.layers()}
@@ -412,7 +412,7 @@ class MultilayerResult(Result):
         t = _TXT[self.lang]
         nt = self.node_table
         top = self.groups().sort_values("debtrank_loss", ascending=False).head(5)
-        border = self.flow_matrix("border", "loss")
+        border = self.flow_matrix()
         lines = [t["title"],
                  f"{t['shock']}: " + "; ".join(s.describe() for s in self.shocks),
                  f"{t['defaults']}: {int(nt['defaulted'].sum())} / {len(nt)} "
@@ -464,12 +464,12 @@ def run_multilayer(nodes: pd.DataFrame | MultiLayerNetwork, edges: pd.DataFrame 
     with collect() as seen:
         shocked = apply_shocks(net, shocks)
         L = net.liabilities(shocked.amounts)
-        ext = net.nodes["external_liabilities"].to_numpy(dtype=float)
+        ext = net.nodes["external_liabilities"].to_numpy()  # floats: multilayer_network converts them
         clear = eisenberg_noe(L, shocked.external_assets, external_liabilities=ext)
-        equity = net.nodes["equity"].to_numpy(dtype=float)
+        equity = net.nodes["equity"].to_numpy()
         h0 = np.clip(shocked.direct_loss / equity, 0.0, 1.0)
-        size = net.nodes["external_assets"].to_numpy(dtype=float) + np.bincount(
-            net.edges["i_lender"], weights=net.edges["amount"].to_numpy(dtype=float), minlength=net.n)
+        size = net.nodes["external_assets"].to_numpy() + np.bincount(
+            net.edges["i_lender"], weights=net.edges["amount"].to_numpy(), minlength=net.n)
         dr = debtrank(L.T.tocsr(), equity, np.where(size > 0, size, 1e-12), h0, variant=variant)
     paid_share = np.divide(clear.payments, clear.obligations, out=np.ones(net.n), where=clear.obligations > 0)
     b, le = net.edges["i_borrower"].to_numpy(), net.edges["i_lender"].to_numpy()

@@ -16,9 +16,10 @@ from finstab.core.errors import InputError
 def aggregate_network(matrix: Any, groups: Sequence[Any]) -> pd.DataFrame:
     """Sum a node-level matrix into a group-to-group matrix (regions, sectors, markets)."""
     M = check_matrix(matrix, "matrix")
+    n, _ = M.shape  # square
     g = pd.Categorical(list(groups))
-    if len(g) != M.shape[0]:
-        raise InputError(f"{len(g)} group labels for {M.shape[0]} nodes", where="groups")
-    G = sp.csr_matrix((np.ones(len(g)), (np.arange(len(g)), g.codes)), shape=(len(g), len(g.categories)))
+    if len(g) != n:
+        raise InputError(f"{len(g)} group labels for {n} nodes", where="groups")
+    G = sp.csr_matrix((np.ones(n), (np.arange(n), g.codes)), shape=(n, len(g.categories)))
     agg = (G.T @ M @ G).toarray()
     return pd.DataFrame(agg, index=list(g.categories), columns=list(g.categories))

@@ -52,6 +52,8 @@ CRITERIA = ("aic", "bic", "hqic", "fpe")
 CHUNK = 512
 #: smallest pivot of a window's scaled cross-product matrix before it counts as singular
 SINGULAR_PIVOT = 1e-10
+#: repeated squarings of the companion matrix tried before its eigenvalues are computed
+SQUARINGS = 6
 
 
 # ----------------------------------------------------------------------------------------------
@@ -136,8 +138,8 @@ def connectedness_measures(theta: np.ndarray) -> dict[str, np.ndarray]:
     (15.0, [-10.0, 10.0])
     """
     pct = 100.0 * np.asarray(theta, dtype=float)
-    k = pct.shape[-1]
     own = np.diagonal(pct, axis1=-2, axis2=-1)
+    k = own.shape[-1]
     from_others = pct.sum(axis=-1) - own
     to_others = pct.sum(axis=-2) - own
     return {"tci": from_others.sum(axis=-1) / k, "to": to_others, "from": from_others,
@@ -186,7 +188,7 @@ def _companion(coefs: np.ndarray) -> np.ndarray:
     return comp
 
 
-def var_is_stable(coefs: np.ndarray, squarings: int = 6) -> np.ndarray:
+def var_is_stable(coefs: np.ndarray, squarings: int = SQUARINGS) -> np.ndarray:
     """Whether each VAR is stable (every companion eigenvalue inside the unit circle).
 
     Most windows are certified cheaply: ``||C^m||_inf < 1`` implies ``rho(C)^m < 1``, tried for
@@ -289,7 +291,7 @@ def select_lags(data: pd.DataFrame | np.ndarray, criterion: str = "aic", max_lag
         order = VAR(values).select_order(max_lags, trend="c")
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise DataError(f"lag selection failed: {exc}", where="data") from None
-    ics = np.asarray(order.ics[criterion], dtype=float)
+    ics = np.asarray(order.ics[criterion])  # floats already
     return int(np.nanargmin(ics[1:]) + 1)  # order 0 is no VAR: choose among 1 .. max_lags
 
 
@@ -514,7 +516,6 @@ def _rolling_arrays(values: np.ndarray, window: int, lags: int, horizon: int, ch
         xx, xz, zz = _window_cross_products(X, Z, m, first + start, first + stop)
         scale = 1.0 / np.sqrt(np.diagonal(xx, axis1=1, axis2=2))
         scaled = xx * scale[:, :, None] * scale[:, None, :]
-        ok = np.ones(stop - start, dtype=bool)
         try:
             chol = np.linalg.cholesky(scaled)
         except np.linalg.LinAlgError:
@@ -523,16 +524,16 @@ def _rolling_arrays(values: np.ndarray, window: int, lags: int, horizon: int, ch
                 try:
                     chol[w] = np.linalg.cholesky(scaled[w])
                 except np.linalg.LinAlgError:
-                    ok[w] = False
-        ok &= np.all(np.isfinite(scale), axis=1)
-        ok &= np.diagonal(chol, axis1=1, axis2=2).min(axis=1) ** 2 > SINGULAR_PIVOT
+                    pass  # its factor stays zero, which fails the pivot test below
+        # (a regressor that is zero throughout a window gives NaNs there, which fail it too)
+        ok = np.diagonal(chol, axis1=1, axis2=2).min(axis=1) ** 2 > SINGULAR_PIVOT
         singular[start:stop] = ~ok
         idx = np.flatnonzero(ok)
         if not idx.size:
             continue
         B = np.linalg.solve(xx[idx], xz[idx])  # the one least-squares solve per window
         sigma = (zz[idx] - np.swapaxes(B, 1, 2) @ xz[idx]) / (m - d)
-        sigma = (sigma + np.swapaxes(sigma, 1, 2)) / 2
+        sigma = sigma + np.swapaxes(sigma, 1, 2)  # twice the symmetric part: theta ignores the scale
         coefs = B[:, 1:, :].reshape(len(idx), lags, k, k).transpose(0, 1, 3, 2)
         theta[start + idx] = generalized_fevd(coefs, sigma, horizon)
         stable[start + idx] = var_is_stable(coefs)
@@ -548,7 +549,7 @@ def _rolling_on(client: Any, values: np.ndarray, window: int, lags: int, horizon
     n = len(firsts)
     parts = client.gather(client.map(_rolling_arrays, [values] * n, [window] * n, [lags] * n, [horizon] * n,
                                      [CHUNK] * n, firsts, [min(a + per, n_win) for a in firsts], pure=False))
-    return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    return tuple(np.concatenate([part[i] for part in parts]) for i in range(3))
 
 
 def rolling_connectedness(data: pd.DataFrame, window: int = 200, lags: int | str = 4, horizon: int = 10,

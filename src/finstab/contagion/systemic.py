@@ -111,7 +111,7 @@ def _quantile_lp(y: np.ndarray, X: np.ndarray, q: float) -> np.ndarray:
 
     n, p = X.shape
     cost = np.r_[np.zeros(p), np.full(n, q), np.full(n, 1 - q)]
-    A = sp.hstack([sp.csr_matrix(X), sp.identity(n), -sp.identity(n)], format="csr")
+    A = sp.hstack([sp.csr_matrix(X), sp.identity(n), -sp.identity(n)])
     bounds = [(None, None)] * p + [(0, None)] * (2 * n)
     res = linprog(cost, A_eq=A, b_eq=y, bounds=bounds, method="highs")
     if res.status != 0:
@@ -155,7 +155,7 @@ def _align(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         return {k: v.reset_index(drop=True) for k, v in frames.items()}
     common = None
     for v in frames.values():
-        common = v.index if common is None else common.intersection(v.index, sort=False)
+        common = v.index if common is None else common.intersection(v.index)  # in the first input's order
     if common is None or len(common) == 0:
         raise DataError("the inputs share no dates", where="/".join(frames))
     return {k: v.loc[common] for k, v in frames.items()}
@@ -303,7 +303,7 @@ def _vector(x: Any, name: str, index: pd.Index | None) -> tuple[np.ndarray, pd.I
             if set(x.index) != set(index):
                 raise InputError("institutions differ from those of the earlier arguments", where=name)
             x = x.loc[index]
-        return x.to_numpy(dtype=float), x.index if index is None else index
+        return x.to_numpy(dtype=float), x.index  # equal to ``index`` when one was given
     try:
         arr = np.atleast_1d(np.asarray(x, dtype=float))
     except (TypeError, ValueError):
