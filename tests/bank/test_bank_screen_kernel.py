@@ -514,3 +514,13 @@ def test_screen_provenance_follows_the_parameters(res):
     other = p.model_copy(update={"volatility": p.volatility.model_copy(update={"window": 6})})
     again = screen(panel_rows(), params=other, threshold=0.002).provenance
     assert again.config_hash != res.provenance.config_hash and again.data_hash == res.provenance.data_hash
+
+
+def test_ratio_columns_are_labelled_with_the_parameters_names(res):
+    assert res.column_label("pcr") == {"zh": "拨备覆盖率", "en": "provision coverage ratio"}[res.lang]
+    labels = res.column_labels()
+    assert labels["ct1car"] == ("核心一级资本充足率", "core tier-1 capital ratio")
+    assert labels["contrib_lcr"] == ("流动性覆盖率贡献", "liquidity coverage ratio contribution")
+    assert labels["dev_cr"] == ("集中度(房地产贷款)偏离", "concentration (real-estate loans) deviation")
+    shown = res.display(res.frame.head(1)).columns
+    assert "contrib_pcr" not in shown and "in" not in shown

@@ -112,6 +112,21 @@ class INParams(_Strict):
     def ratio(self, rid: str) -> RatioParam:
         return next(r for r in self.ratios if r.id == rid)
 
+    def column_labels(self) -> dict[str, tuple[str, str]]:
+        """(Chinese, English) headers of the ratio columns and the IN columns derived from them.
+
+        Examples
+        --------
+        >>> load_in_params().column_labels()["contrib_pcr"]
+        ('拨备覆盖率贡献', 'provision coverage ratio contribution')
+        """
+        out: dict[str, tuple[str, str]] = {}
+        for r in self.ratios:
+            out[r.id] = (r.name_zh, r.name_en)
+            out[f"dev_{r.id}"] = (f"{r.name_zh}偏离", f"{r.name_en} deviation")
+            out[f"contrib_{r.id}"] = (f"{r.name_zh}贡献", f"{r.name_en} contribution")
+        return out
+
 
 @lru_cache(maxsize=1)
 def _shipped_params() -> INParams:

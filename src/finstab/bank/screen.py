@@ -209,6 +209,9 @@ class ScreenResult(Result):
             tables.update({f"calibration_{k}": v for k, v in self.calibration.tables().items()})
         return tables
 
+    def column_labels(self) -> dict[str, tuple[str, str]]:
+        return self.params.column_labels()
+
     def config(self) -> dict[str, Any]:
         return {"params": self.params.model_dump(mode="json"), "threshold": self.threshold,
                 "threshold_source": self.threshold_source, "quarter": str(self.quarter),
