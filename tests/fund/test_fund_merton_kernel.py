@@ -498,3 +498,40 @@ def test_numba_engine_flags_and_names_unsolvable_entities():
     assert [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)] == [
         "Merton: 1 of 2 entities not converged (1 with relative residual >= 1e-08): b; marked converged=False"]
     assert res.converged.tolist() == [True, False]
+
+
+def _fallback_on(g, monkeypatch, rel=3.0, sj=0.5):
+    """The fallback's bracketing on a volatility equation ``g`` of our own (z = 2y): the root it
+    returns and every y it evaluated."""
+    seen = []
+
+    def outer(y, *_):
+        seen.append(float(y[0]))
+        return g(y), 2.0 * y
+
+    monkeypatch.setattr(merton, "_outer_g", outer)
+    z, y = merton._fallback(np.array([rel]), np.array([sj]), np.array([1.0]))
+    return float(z[0]), float(y[0]), seen
+
+
+def test_fallback_starts_at_its_documented_bracket_and_grows_it_in_steps_of_two(monkeypatch):
+    lo, hi = np.log(0.5 * 3.0 / 4.0), np.log(0.5) + 1.0  # sigma_J J / A at A = J + K'; e sigma_J
+    root = hi + 3.0  # above the first upper end: the bracket grows by 2 twice
+    z, y, seen = _fallback_on(lambda v: np.expm1(3.0 * (v - root)), monkeypatch)
+    assert seen[:4] == [lo, hi, hi + 2.0, hi + 4.0]
+    assert y == pytest.approx(root, abs=1e-14) and z == 2.0 * y
+    # Illinois: a convex equation keeps the upper end; plain regula falsi would take about 250 steps
+    assert len(seen) <= 20
+
+
+def test_fallback_halves_the_kept_lower_end_too(monkeypatch):
+    root = 0.2  # inside the first bracket; concave, so the lower end is the one kept
+    z, y, seen = _fallback_on(lambda v: -np.expm1(-3.0 * (v - root)), monkeypatch)
+    assert y == pytest.approx(root, abs=1e-14) and z == 2.0 * y
+    assert len(seen) <= 20  # plain regula falsi: about 170
+
+
+def test_fallback_takes_a_root_at_its_lower_start(monkeypatch):
+    lo = np.log(0.5 * 3.0 / 4.0)
+    z, y, seen = _fallback_on(lambda v: v - lo, monkeypatch)
+    assert (y, z) == (lo, 2.0 * lo) and len(seen) == 2
