@@ -424,3 +424,17 @@ def test_loose_groups_are_named_in_one_warning():
     with pytest.warns(ConvergenceWarning, match=r"^Monte Carlo: 5 of 5 groups .*: g0, g1, g2, g3, g4; increase"):
         monte_carlo_fund(s0[:5], 0.03, 0.3, np.eye(5), groups=np.eye(5), group_names=names[:5], n_sims=300,
                          rtol=0.01)
+
+
+def test_every_input_changes_its_own_hash():
+    base = {"s0": np.array([10.0, 20.0]), "mu": np.array([0.0, 0.04]), "sigma": np.array([0.3, 0.1]),
+            "corr": np.eye(2), "groups": [[1.0, 1.0]]}
+    changed = {"s0": np.array([11.0, 20.0]), "mu": np.array([0.01, 0.04]), "sigma": np.array([0.3, 0.2]),
+               "corr": np.array([[1.0, 0.5], [0.5, 1.0]]), "groups": [[1.0, 2.0]]}
+    hashes = monte_carlo_fund(base["s0"], base["mu"], base["sigma"], base["corr"], groups=base["groups"],
+                              n_sims=128).provenance.input_hashes
+    for name, value in changed.items():
+        args = {**base, name: value}
+        other = monte_carlo_fund(args["s0"], args["mu"], args["sigma"], args["corr"], groups=args["groups"],
+                                 n_sims=128).provenance.input_hashes
+        assert [k for k in hashes if hashes[k] != other[k]] == [name]
